@@ -1,0 +1,50 @@
+# CME performance pipeline. `make run` and `make test` are all a new machine
+# needs (README.md).
+
+CARGO ?= cargo
+PYTHON ?= python3
+# The documented demo key for the bundled synthetic sample. Never use it for
+# real data: set CME_PSEUDONYM_KEY from your secret store instead.
+CME_PSEUDONYM_KEY ?= cme-demo-key-for-synthetic-sample-only
+export CME_PSEUDONYM_KEY
+
+PERIOD ?= 2018-06
+EXTRACT_DATE ?= 2018-07-02
+WAREHOUSE ?= ./warehouse
+SAMPLE := data/sample/cme-extract-sample.csv
+TEST_VENV := .venv-test
+
+.PHONY: run build test test-deps sample bench fmt clean
+
+## run: build, then run every stage on the bundled sample and publish to ./warehouse
+run: build
+	$(CARGO) run --quiet --bin cme -- run --period $(PERIOD) --input $(SAMPLE) \
+		--extract-date $(EXTRACT_DATE) --warehouse $(WAREHOUSE)
+
+build:
+	$(CARGO) build --bin cme
+
+## test: install what the tests need (pyarrow in a local venv), then run them
+test: test-deps
+	CME_TEST_PYTHON=$(CURDIR)/$(TEST_VENV)/bin/python $(CARGO) test --all-targets
+
+test-deps: $(TEST_VENV)/.installed
+
+$(TEST_VENV)/.installed:
+	$(PYTHON) -m venv $(TEST_VENV)
+	$(TEST_VENV)/bin/pip install --quiet --disable-pip-version-check pyarrow
+	touch $@
+
+## sample: regenerate the bundled synthetic sample (deterministic)
+sample:
+	$(CARGO) run --quiet --bin cme -- synth --output $(SAMPLE)
+
+## bench: speed and memory on a large synthetic extract (release build)
+bench:
+	bash bench/run.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	rm -rf warehouse $(TEST_VENV)

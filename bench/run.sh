@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Speed and memory of the main job on a large synthetic extract.
+# Usage: bash bench/run.sh [AUTHORITIES]   (default 100: ~100x the sample)
+# Prints wall time and peak memory (max RSS) per stage; results are for the
+# machine it runs on, so compare runs on the same machine only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+authorities="${1:-100}"
+out="bench/out"
+rm -rf "$out" && mkdir -p "$out"
+export CME_PSEUDONYM_KEY="bench-key-not-secret-0000000000"
+cargo build --release --quiet --bin cme
+bin="${CARGO_TARGET_DIR:-target}/release/cme"
+
+measure() {
+  local name="$1"; shift
+  /usr/bin/time -f "%e %M" -o "$out/$name.time" "$@" > "$out/$name.log" 2>&1
+  read -r secs kb < "$out/$name.time"
+  printf '%-10s %8.2f s  %8.1f MiB\n' "$name" "$secs" "$(echo "$kb/1024" | bc -l)"
+}
+
+"$bin" synth --authorities "$authorities" --output "$out/extract.csv" > /dev/null
+rows=$(($(wc -l < "$out/extract.csv") - 1))
+echo "extract: $rows episodes ($authorities x the sample), $(du -h "$out/extract.csv" | cut -f1)"
+common=(--warehouse "$out/warehouse" --period 2018-06)
+measure ingest "$bin" ingest "${common[@]}" --input "$out/extract.csv" --extract-date 2018-07-02
+measure transform "$bin" transform "${common[@]}"
+measure publish "$bin" publish "${common[@]}"

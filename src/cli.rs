@@ -1,0 +1,404 @@
+//! The `cme` command line: every flag is defined once here, and help text,
+//! parsing and dispatch all come from these definitions.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::calendar::Period;
+use crate::config::PipelineConfig;
+use crate::error::{Error, Result};
+use crate::ingest::{IngestOptions, IngestReport};
+use crate::publish::manifest::Manifest;
+use crate::transform::{TransformOptions, TransformReport};
+use crate::warehouse::Warehouse;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0   success
+  2   usage error (bad command line)
+  3   bad input: the extract or the configuration cannot be used
+  4   data-quality failure: a check failed, nothing was published
+  5   storage failure: the warehouse could not be read or written
+  70  internal error: a bug, please report it
+
+Documentation: README.md and docs/ in the repository.";
+
+/// Nightly pipeline for the Children Missing Education (CME) performance
+/// summary: ingest a case-level extract, compute the indicators with SQL,
+/// publish Parquet tables and a manifest.
+#[derive(Debug, Parser)]
+#[command(name = "cme", version, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+
+    /// More log detail (-v: debug, -vv: trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Only warnings and errors in the log.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every stage: ingest, transform, publish.
+    #[command(after_help = AFTER_HELP)]
+    Run {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        input: InputArgs,
+    },
+    /// Read an extract, validate and pseudonymise it, and stage it as Parquet.
+    #[command(after_help = AFTER_HELP)]
+    Ingest {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        input: InputArgs,
+    },
+    /// Compute the indicator tables from a staged extract with the SQL in sql/.
+    #[command(after_help = AFTER_HELP)]
+    Transform {
+        #[command(flatten)]
+        common: Common,
+        /// Use the newest staged extract taken on or before this date
+        /// (YYYY-MM-DD), to re-run a report as the data stood then.
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Publish the transformed tables and a manifest under runs/<period>/<run id>/.
+    #[command(after_help = AFTER_HELP)]
+    Publish {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Write a synthetic extract (fake people, realistic shape) as CSV.
+    #[command(after_help = AFTER_HELP)]
+    Synth {
+        /// Output file.
+        #[arg(long, short, default_value = "data/sample/cme-extract-sample.csv")]
+        output: PathBuf,
+        /// Random seed; the default reproduces the bundled sample.
+        #[arg(long, default_value_t = crate::synth::SynthOptions::default().seed)]
+        seed: u64,
+        /// Copies of the whole population with separate ids: every count is
+        /// multiplied by this (for benchmarks).
+        #[arg(long, default_value_t = 1)]
+        authorities: u32,
+    },
+}
+
+/// Options every stage shares.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Pipeline configuration file.
+    #[arg(long, default_value = "pipelines/cme.toml", env = "CME_PIPELINE")]
+    pub pipeline: PathBuf,
+    /// Reporting month, YYYY-MM (default: the last complete month).
+    #[arg(long, value_parser = parse_period)]
+    pub period: Option<Period>,
+    /// Warehouse location: a local folder or file:// URL.
+    #[arg(long, default_value = "./warehouse", env = "CME_WAREHOUSE")]
+    pub warehouse: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// The extract to read (default: [source] path in the pipeline file).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// The date the extract was taken, YYYY-MM-DD (default: the file's
+    /// modified date). Staged extracts are kept per extract date.
+    #[arg(long, value_parser = parse_date)]
+    pub extract_date: Option<NaiveDate>,
+    /// With `run`: use the newest staged extract on or before this date.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+}
+
+fn parse_period(text: &str) -> std::result::Result<Period, String> {
+    Period::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_date(text: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` is not a date in the form YYYY-MM-DD"))
+}
+
+struct Loaded {
+    config: PipelineConfig,
+    pipeline_dir: PathBuf,
+    warehouse: Warehouse,
+    period: Period,
+}
+
+fn load(common: &Common) -> Result<Loaded> {
+    let config = PipelineConfig::load(&common.pipeline)?;
+    let pipeline_dir = common
+        .pipeline
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let warehouse = Warehouse::open(&common.warehouse)?;
+    let period = common
+        .period
+        .unwrap_or_else(|| Period::last_complete_before(chrono::Local::now().date_naive()));
+    Ok(Loaded {
+        config,
+        pipeline_dir,
+        warehouse,
+        period,
+    })
+}
+
+fn sql_dir(loaded: &Loaded) -> PathBuf {
+    let configured = Path::new(&loaded.config.transform.sql_dir);
+    if configured.is_absolute() {
+        configured.to_path_buf()
+    } else {
+        loaded.pipeline_dir.join(configured)
+    }
+}
+
+fn ingest_options(loaded: &Loaded, input: &InputArgs) -> Result<IngestOptions> {
+    let path = input
+        .input
+        .clone()
+        .or_else(|| loaded.config.source.path.clone())
+        .ok_or_else(|| {
+            Error::Input("no extract given: pass --input or set [source] path".into())
+        })?;
+    Ok(IngestOptions {
+        input: path,
+        extract_date: input.extract_date,
+    })
+}
+
+pub async fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run { common, input } => {
+            let loaded = load(&common)?;
+            let ingest = crate::ingest::ingest(
+                &loaded.config,
+                &loaded.warehouse,
+                &ingest_options(&loaded, &input)?,
+            )
+            .await?;
+            let as_of = input.as_of.or(Some(ingest.extract_date));
+            let transform = crate::transform::transform(
+                &loaded.config,
+                &loaded.warehouse,
+                &TransformOptions {
+                    period: loaded.period,
+                    as_of,
+                    sql_dir: sql_dir(&loaded),
+                },
+            )
+            .await?;
+            let run_id = crate::publish::new_run_id();
+            let manifest =
+                crate::publish::publish(&loaded.config, &loaded.warehouse, loaded.period, &run_id)
+                    .await?;
+            print_ingest(&ingest);
+            print_transform(&transform);
+            print_headline(&loaded, &manifest).await?;
+            print_publish(&loaded, &manifest);
+        }
+        Command::Ingest { common, input } => {
+            let loaded = load(&common)?;
+            let report = crate::ingest::ingest(
+                &loaded.config,
+                &loaded.warehouse,
+                &ingest_options(&loaded, &input)?,
+            )
+            .await?;
+            print_ingest(&report);
+            println!(
+                "  staged      {}",
+                loaded.warehouse.describe(&report.staged_object)
+            );
+        }
+        Command::Transform { common, as_of } => {
+            let loaded = load(&common)?;
+            let report = crate::transform::transform(
+                &loaded.config,
+                &loaded.warehouse,
+                &TransformOptions {
+                    period: loaded.period,
+                    as_of,
+                    sql_dir: sql_dir(&loaded),
+                },
+            )
+            .await?;
+            print_transform(&report);
+        }
+        Command::Publish { common } => {
+            let loaded = load(&common)?;
+            let run_id = crate::publish::new_run_id();
+            let manifest =
+                crate::publish::publish(&loaded.config, &loaded.warehouse, loaded.period, &run_id)
+                    .await?;
+            print_headline(&loaded, &manifest).await?;
+            print_publish(&loaded, &manifest);
+        }
+        Command::Synth {
+            output,
+            seed,
+            authorities,
+        } => {
+            if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Error::storage("create folder", parent.display().to_string(), e)
+                })?;
+            }
+            let file = std::fs::File::create(&output)
+                .map_err(|e| Error::storage("create", output.display().to_string(), e))?;
+            let options = crate::synth::SynthOptions { seed, authorities };
+            let summary =
+                crate::synth::write_canonical_csv(&options, std::io::BufWriter::new(file))
+                    .map_err(|e| Error::storage("write", output.display().to_string(), e))?;
+            println!(
+                "synthetic extract: {} ({} episodes, {} children, {} families; seed {seed})",
+                output.display(),
+                summary.rows,
+                summary.children,
+                summary.families
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_ingest(report: &IngestReport) {
+    println!(
+        "ingest      {} (extract date {}, {})",
+        report.file, report.extract_date, report.encoding
+    );
+    println!(
+        "  rows        {} read, {} staged, {} exact duplicates dropped, {} rejected",
+        report.rows_read, report.rows_staged, report.exact_duplicates, report.rows_rejected
+    );
+    if !report.ignored_columns.is_empty() {
+        println!("  ignored     {}", report.ignored_columns.join(", "));
+    }
+    for (column, values) in &report.unmapped_values {
+        let rows: u64 = values.values().sum();
+        println!("  unmapped    {column}: {rows} rows counted as the fallback category");
+    }
+}
+
+fn print_transform(report: &TransformReport) {
+    println!(
+        "transform   period {} (to {}), extract of {}",
+        report.reporting_period, report.period_end, report.extract_date
+    );
+    println!(
+        "  sql         {} files, {} statements; checks passed: {}",
+        report.sql_files.len(),
+        report.statements,
+        report.checks_passed.join(", ")
+    );
+    for table in &report.tables {
+        println!("  table       {} ({} rows)", table.name, table.rows);
+    }
+}
+
+fn print_publish(loaded: &Loaded, manifest: &Manifest) {
+    let prefix = crate::publish::run_prefix(loaded.period, &manifest.run_id);
+    println!("published   {}/", loaded.warehouse.describe(&prefix));
+    for output in &manifest.outputs {
+        println!("  {:<11} {} rows", output.table, output.rows);
+    }
+    println!("  manifest    manifest.json (run {})", manifest.run_id);
+}
+
+/// A few headline figures from the published summary, so a person sees at a
+/// glance that the run produced what they expect.
+async fn print_headline(loaded: &Loaded, manifest: &Manifest) -> Result<()> {
+    let Some(summary) = manifest
+        .outputs
+        .iter()
+        .find(|o| o.table == "performance_summary")
+    else {
+        return Ok(());
+    };
+    let ctx = crate::transform::session::session(&loaded.config.engine, &loaded.warehouse)?;
+    crate::transform::register_parquet(
+        &ctx,
+        &loaded.warehouse,
+        "performance_summary",
+        &summary.object,
+    )
+    .await?;
+    let sql = "SELECT indicator_id, month_label, month_value, quarter_label, quarter_value, year_to_date_value \
+               FROM performance_summary WHERE category = 'All' \
+               AND indicator_id IN ('1a', '1a_families', '1b', '6', '7', '8') ORDER BY category_order";
+    let batches = ctx
+        .sql(sql)
+        .await
+        .and_then(|df| Ok(df))
+        .map_err(|e| Error::internal("headline", e))?
+        .collect()
+        .await
+        .map_err(|e| Error::internal("headline", e))?;
+    use datafusion::arrow::array::{Array, Int64Array, StringArray};
+    let mut lines = Vec::new();
+    let mut labels = (String::new(), String::new());
+    for batch in &batches {
+        let id = batch.column(0).as_any().downcast_ref::<StringArray>();
+        let month_label = batch.column(1).as_any().downcast_ref::<StringArray>();
+        let month = batch.column(2).as_any().downcast_ref::<Int64Array>();
+        let quarter_label = batch.column(3).as_any().downcast_ref::<StringArray>();
+        let quarter = batch.column(4).as_any().downcast_ref::<Int64Array>();
+        let (Some(id), Some(month_label), Some(month), Some(quarter_label), Some(quarter)) =
+            (id, month_label, month, quarter_label, quarter)
+        else {
+            continue;
+        };
+        for row in 0..batch.num_rows() {
+            labels = (
+                month_label.value(row).to_string(),
+                quarter_label.value(row).to_string(),
+            );
+            let value = |a: &Int64Array| {
+                if a.is_null(row) {
+                    "-".to_string()
+                } else {
+                    a.value(row).to_string()
+                }
+            };
+            lines.push((id.value(row).to_string(), value(month), value(quarter)));
+        }
+    }
+    let order = ["1a", "1a_families", "1b", "6", "7", "8"];
+    let names = [
+        "new children (1a)",
+        "their families",
+        "with a previous episode (1b)",
+        "active at period end (6)",
+        "cases closed (7)",
+        "removal from roll authorised (8)",
+    ];
+    println!("indicators  {} | {}", labels.0, labels.1);
+    for (id, name) in order.iter().zip(names) {
+        if let Some((_, month, quarter)) = lines.iter().find(|(i, _, _)| i == id) {
+            println!("  {name:<32} {month:>6} | {quarter:>6}");
+        }
+    }
+    Ok(())
+}

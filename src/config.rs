@@ -1,0 +1,394 @@
+//! Pipeline configuration (`pipelines/*.toml`): the source, its column and code
+//! mappings, the indicator catalogue, engine limits and what gets published.
+//!
+//! Every field is documented in `docs/configuration.md`; this module only
+//! parses and validates. Business rules stay in `sql/`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The canonical extract columns (`extract-contract.md`), in contract order.
+pub const CANONICAL_COLUMNS: &[&str] = &[
+    "episode_id",
+    "child_id",
+    "family_id",
+    "forename",
+    "surname",
+    "address",
+    "postcode",
+    "date_of_birth",
+    "sex",
+    "ethnicity",
+    "locality",
+    "school_phase",
+    "referral_date",
+    "closure_date",
+    "closure_outcome",
+    "presenting_need",
+    "open_to_csc",
+    "open_to_eh_locality",
+    "open_to_eh_partner",
+    "removal_from_roll_authorised",
+];
+
+/// Columns an extract must have.
+pub const REQUIRED_COLUMNS: &[&str] = &["episode_id", "child_id", "referral_date"];
+
+/// Personal details: recognised so they can be dropped, never kept.
+pub const PERSONAL_COLUMNS: &[&str] = &["forename", "surname", "address", "postcode"];
+
+/// Code sets whose values come from the extract (mapped at ingest).
+pub const SOURCE_CODESETS: &[&str] = &[
+    "sex",
+    "ethnicity",
+    "locality",
+    "school_phase",
+    "closure_outcome",
+    "presenting_need",
+];
+
+/// Code sets whose codes the SQL derives (only labels and order configurable).
+pub const DERIVED_CODESETS: &[&str] = &["time_open", "year_group", "open_to"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    pub pipeline: PipelineSection,
+    pub source: SourceConfig,
+    #[serde(default)]
+    pub pseudonym: PseudonymConfig,
+    #[serde(default)]
+    pub engine: EngineConfig,
+    #[serde(default)]
+    pub transform: TransformConfig,
+    #[serde(default)]
+    pub publish: PublishConfig,
+    pub codesets: BTreeMap<String, Vec<Category>>,
+    pub indicators: Vec<IndicatorConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSection {
+    pub name: String,
+    #[serde(default)]
+    pub service: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub path: Option<PathBuf>,
+    #[serde(default = "default_format")]
+    pub format: String,
+    #[serde(default = "default_encoding")]
+    pub encoding: String,
+    #[serde(default = "default_delimiter")]
+    pub delimiter: String,
+    #[serde(default = "default_date_formats")]
+    pub date_formats: Vec<String>,
+    /// canonical column -> header names accepted for it
+    pub columns: BTreeMap<String, Vec<String>>,
+}
+
+fn default_format() -> String {
+    "csv".into()
+}
+fn default_encoding() -> String {
+    "auto".into()
+}
+fn default_delimiter() -> String {
+    ",".into()
+}
+fn default_date_formats() -> Vec<String> {
+    vec!["%d/%m/%Y".into(), "%Y-%m-%d".into()]
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PseudonymConfig {
+    #[serde(default = "default_key_env")]
+    pub key_env: String,
+    /// Inline key: for tests only; prefer the environment variable.
+    pub key: Option<String>,
+}
+
+impl Default for PseudonymConfig {
+    fn default() -> Self {
+        Self {
+            key_env: default_key_env(),
+            key: None,
+        }
+    }
+}
+
+fn default_key_env() -> String {
+    "CME_PSEUDONYM_KEY".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    #[serde(default = "default_memory_limit_mb")]
+    pub memory_limit_mb: usize,
+    #[serde(default)]
+    pub spill_dir: String,
+    #[serde(default = "default_target_partitions")]
+    pub target_partitions: usize,
+    #[serde(default = "default_batch_rows")]
+    pub batch_rows: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            memory_limit_mb: default_memory_limit_mb(),
+            spill_dir: String::new(),
+            target_partitions: default_target_partitions(),
+            batch_rows: default_batch_rows(),
+        }
+    }
+}
+
+fn default_memory_limit_mb() -> usize {
+    2048
+}
+fn default_target_partitions() -> usize {
+    2
+}
+fn default_batch_rows() -> usize {
+    8192
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformConfig {
+    /// Folder of the transform SQL files, relative to the pipeline file.
+    #[serde(default = "default_sql_dir")]
+    pub sql_dir: String,
+}
+
+impl Default for TransformConfig {
+    fn default() -> Self {
+        Self {
+            sql_dir: default_sql_dir(),
+        }
+    }
+}
+
+fn default_sql_dir() -> String {
+    "../sql/transform".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishConfig {
+    #[serde(default = "default_tables")]
+    pub tables: Vec<String>,
+}
+
+impl Default for PublishConfig {
+    fn default() -> Self {
+        Self {
+            tables: default_tables(),
+        }
+    }
+}
+
+fn default_tables() -> Vec<String> {
+    vec![
+        "indicator_values".into(),
+        "performance_summary".into(),
+        "quarterly_tables".into(),
+    ]
+}
+
+/// One category of a code set, in report order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// What the staged table holds; defaults to the label.
+    pub code: Option<String>,
+    pub label: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub fallback: bool,
+}
+
+impl Category {
+    pub fn code(&self) -> &str {
+        self.code.as_deref().unwrap_or(&self.label)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum Polarity {
+    High,
+    Low,
+    Info,
+}
+
+impl Polarity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Polarity::High => "High",
+            Polarity::Low => "Low",
+            Polarity::Info => "Info",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ToleranceKind {
+    #[default]
+    Absolute,
+    Percent,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RagBasis {
+    #[default]
+    Month,
+    Quarter,
+    YearToDate,
+}
+
+impl RagBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RagBasis::Month => "month",
+            RagBasis::Quarter => "quarter",
+            RagBasis::YearToDate => "year_to_date",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorConfig {
+    pub id: String,
+    pub title: String,
+    pub polarity: Polarity,
+    #[serde(default = "default_unit")]
+    pub unit: String,
+    #[serde(default)]
+    pub data_note: String,
+    pub target: Option<f64>,
+    pub tolerance: Option<f64>,
+    #[serde(default)]
+    pub tolerance_kind: ToleranceKind,
+    #[serde(default)]
+    pub rag_basis: RagBasis,
+}
+
+fn default_unit() -> String {
+    "Number".into()
+}
+
+impl PipelineConfig {
+    /// Reads and validates a pipeline file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            path: path.display().to_string(),
+            message: format!("cannot read the file: {e}"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let config: PipelineConfig = toml::from_str(text).map_err(|e| Error::Config {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        config.validate().map_err(|message| Error::Config {
+            path: path.display().to_string(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        for column in self.source.columns.keys() {
+            if !CANONICAL_COLUMNS.contains(&column.as_str()) {
+                return Err(format!(
+                    "[source.columns] names `{column}`, which is not a canonical column (expected one of: {})",
+                    CANONICAL_COLUMNS.join(", ")
+                ));
+            }
+        }
+        for column in REQUIRED_COLUMNS {
+            if !self.source.columns.contains_key(*column) {
+                return Err(format!(
+                    "[source.columns] has no header names for the required column `{column}`"
+                ));
+            }
+        }
+        if !matches!(
+            self.source.encoding.as_str(),
+            "auto" | "utf-8" | "windows-1252"
+        ) {
+            return Err(format!(
+                "[source] encoding `{}` is not one of auto, utf-8, windows-1252",
+                self.source.encoding
+            ));
+        }
+        if self.source.delimiter.len() != 1 {
+            return Err("[source] delimiter must be a single byte, such as \",\"".into());
+        }
+        for name in SOURCE_CODESETS.iter().chain(DERIVED_CODESETS) {
+            let Some(categories) = self.codesets.get(*name) else {
+                return Err(format!("[codesets] has no `{name}` code set"));
+            };
+            if categories.is_empty() {
+                return Err(format!("code set `{name}` has no categories"));
+            }
+            let fallbacks = categories.iter().filter(|c| c.fallback).count();
+            let needs_fallback = *name != "open_to" && *name != "time_open";
+            if needs_fallback && fallbacks != 1 {
+                return Err(format!(
+                    "code set `{name}` needs exactly one category with `fallback = true` (has {fallbacks})"
+                ));
+            }
+            let mut seen = HashSet::new();
+            for category in categories {
+                if !seen.insert(category.code().to_string()) {
+                    return Err(format!(
+                        "code set `{name}` repeats the code `{}`",
+                        category.code()
+                    ));
+                }
+            }
+        }
+        let mut ids = HashSet::new();
+        for indicator in &self.indicators {
+            if !ids.insert(indicator.id.clone()) {
+                return Err(format!("indicator `{}` is listed twice", indicator.id));
+            }
+            if indicator.target.is_some() && indicator.polarity == Polarity::Info {
+                return Err(format!(
+                    "indicator `{}` has a target but polarity Info: Info indicators have no RAG",
+                    indicator.id
+                ));
+            }
+            if indicator.tolerance.is_some_and(|t| t < 0.0) {
+                return Err(format!(
+                    "indicator `{}` has a negative tolerance",
+                    indicator.id
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Code sets in a stable order: source sets, then derived sets.
+    pub fn codeset(&self, name: &str) -> &[Category] {
+        self.codesets.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+}

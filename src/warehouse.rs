@@ -1,0 +1,197 @@
+//! The warehouse: one object-store location (a local folder by default) that
+//! holds every stage's output. Layout (docs/outputs.md):
+//!
+//! ```text
+//! staged/episodes/extract_date=YYYY-MM-DD/episodes.parquet   ingest output
+//! staged/episodes/extract_date=YYYY-MM-DD/_ingest.json       ingest report
+//! work/YYYY-MM/reference/<table>.parquet                     transform inputs
+//! work/YYYY-MM/tables/<table>.parquet                        transform output
+//! work/YYYY-MM/_transform.json                               transform report
+//! runs/YYYY-MM/<run id>/<table>.parquet, manifest.json       published run
+//! runs/YYYY-MM/latest.json                                   newest run of the period
+//! ```
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use url::Url;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct Warehouse {
+    store: Arc<dyn ObjectStore>,
+    /// `scheme://authority/`, the URL DataFusion registers the store under.
+    base_url: Url,
+    /// Prefix of the warehouse inside the store.
+    root: ObjectPath,
+    /// What the user passed, for messages.
+    display: String,
+}
+
+impl Warehouse {
+    /// Opens a warehouse from a local path or a `file://` URL. Local folders
+    /// are created if missing.
+    pub fn open(location: &str) -> Result<Self> {
+        let looks_like_url = location.contains("://");
+        if looks_like_url && !location.starts_with("file://") {
+            return Err(Error::Input(format!(
+                "warehouse `{location}`: only local folders and file:// URLs are supported in this build"
+            )));
+        }
+        let local = if let Some(rest) = location.strip_prefix("file://") {
+            std::path::PathBuf::from(rest)
+        } else {
+            std::path::PathBuf::from(location)
+        };
+        std::fs::create_dir_all(&local)
+            .map_err(|e| Error::storage("create folder", local.display().to_string(), e))?;
+        let absolute = std::fs::canonicalize(&local)
+            .map_err(|e| Error::storage("resolve folder", local.display().to_string(), e))?;
+        let root = ObjectPath::from_absolute_path(&absolute)
+            .map_err(|e| Error::storage("resolve folder", absolute.display().to_string(), e))?;
+        Ok(Self {
+            store: Arc::new(LocalFileSystem::new()),
+            base_url: Url::parse("file:///").expect("static URL"),
+            root,
+            display: absolute.display().to_string(),
+        })
+    }
+
+    pub fn store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// Human-readable location of the warehouse.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// The object path of `relative` (slash-separated) inside the warehouse.
+    pub fn path(&self, relative: &str) -> ObjectPath {
+        let mut path = self.root.clone();
+        for part in relative.split('/').filter(|p| !p.is_empty()) {
+            path = path.clone().join(part);
+        }
+        path
+    }
+
+    /// The URL DataFusion uses to read `relative`; folders end with `/`.
+    pub fn url(&self, relative: &str) -> String {
+        let path = self.path(relative);
+        let mut url = format!("{}{}", self.base_url, path);
+        if relative.ends_with('/') {
+            url.push('/');
+        }
+        url
+    }
+
+    /// Location for messages: the warehouse display path plus `relative`.
+    pub fn describe(&self, relative: &str) -> String {
+        format!("{}/{}", self.display.trim_end_matches('/'), relative)
+    }
+
+    pub async fn put(&self, relative: &str, bytes: Bytes) -> Result<()> {
+        self.store
+            .put(&self.path(relative), PutPayload::from(bytes))
+            .await
+            .map_err(|e| Error::storage("write", self.describe(relative), e))?;
+        Ok(())
+    }
+
+    /// Streams a local file into the warehouse without holding it in memory.
+    pub async fn put_file(&self, relative: &str, file: &std::path::Path) -> Result<()> {
+        use tokio::io::AsyncReadExt;
+        let location = self.path(relative);
+        let mut upload = object_store::buffered::BufWriter::new(self.store.clone(), location);
+        let mut reader = tokio::fs::File::open(file)
+            .await
+            .map_err(|e| Error::storage("read", file.display().to_string(), e))?;
+        let mut buffer = vec![0u8; 1 << 20];
+        loop {
+            let n = reader
+                .read(&mut buffer)
+                .await
+                .map_err(|e| Error::storage("read", file.display().to_string(), e))?;
+            if n == 0 {
+                break;
+            }
+            tokio::io::AsyncWriteExt::write_all(&mut upload, &buffer[..n])
+                .await
+                .map_err(|e| Error::storage("write", self.describe(relative), e))?;
+        }
+        tokio::io::AsyncWriteExt::shutdown(&mut upload)
+            .await
+            .map_err(|e| Error::storage("write", self.describe(relative), e))?;
+        Ok(())
+    }
+
+    pub async fn get(&self, relative: &str) -> Result<Bytes> {
+        let result = self
+            .store
+            .get(&self.path(relative))
+            .await
+            .map_err(|e| Error::storage("read", self.describe(relative), e))?;
+        result
+            .bytes()
+            .await
+            .map_err(|e| Error::storage("read", self.describe(relative), e))
+    }
+
+    /// Reads an object if it exists.
+    pub async fn get_opt(&self, relative: &str) -> Result<Option<Bytes>> {
+        match self.store.get(&self.path(relative)).await {
+            Ok(result) => {
+                Ok(Some(result.bytes().await.map_err(|e| {
+                    Error::storage("read", self.describe(relative), e)
+                })?))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Error::storage("read", self.describe(relative), e)),
+        }
+    }
+
+    /// Relative paths of every object under `prefix`, sorted.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        let base = self.path(prefix);
+        let metas: Vec<_> = self
+            .store
+            .list(Some(&base))
+            .try_collect()
+            .await
+            .map_err(|e| Error::storage("list", self.describe(prefix), e))?;
+        let root = self.root.as_ref();
+        let mut out: Vec<String> = metas
+            .into_iter()
+            .map(|m| {
+                let full = m.location.as_ref().to_string();
+                full.strip_prefix(root)
+                    .unwrap_or(&full)
+                    .trim_start_matches('/')
+                    .to_string()
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// Deletes every object under `prefix` (used before rewriting a stage's
+    /// output, because DataFusion's Parquet writes only add files).
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<()> {
+        for relative in self.list(prefix).await? {
+            self.store
+                .delete(&self.path(&relative))
+                .await
+                .map_err(|e| Error::storage("delete", self.describe(&relative), e))?;
+        }
+        Ok(())
+    }
+}
