@@ -322,9 +322,9 @@ fn print_publish(loaded: &Loaded, manifest: &Manifest) {
     let prefix = crate::publish::run_prefix(loaded.period, &manifest.run_id);
     println!("published   {}/", loaded.warehouse.describe(&prefix));
     for output in &manifest.outputs {
-        println!("  {:<11} {} rows", output.table, output.rows);
+        println!("  {:<20} {} rows", output.table, output.rows);
     }
-    println!("  manifest    manifest.json (run {})", manifest.run_id);
+    println!("  {:<20} run {}", "manifest.json", manifest.run_id);
 }
 
 /// A few headline figures from the published summary, so a person sees at a
