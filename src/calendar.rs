@@ -27,7 +27,10 @@ impl Period {
         }
         let year: i32 = y.parse().map_err(|_| bad())?;
         let month: u32 = m.parse().map_err(|_| bad())?;
-        if !(1..=12).contains(&month) {
+        if !(1..=12).contains(&month)
+            || !(1900..=2999).contains(&year)
+            || !y.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(bad());
         }
         Ok(Self { year, month })

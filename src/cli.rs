@@ -61,7 +61,13 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
         #[command(flatten)]
+        period: PeriodArg,
+        #[command(flatten)]
         input: InputArgs,
+        /// Use the newest staged extract taken on or before this date
+        /// (default: the one just ingested).
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
     },
     /// Read an extract, validate and pseudonymise it, and stage it as Parquet.
     #[command(after_help = AFTER_HELP)]
@@ -76,6 +82,8 @@ pub enum Command {
     Transform {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        period: PeriodArg,
         /// Use the newest staged extract taken on or before this date
         /// (YYYY-MM-DD), to re-run a report as the data stood then.
         #[arg(long, value_parser = parse_date)]
@@ -86,12 +94,14 @@ pub enum Command {
     Publish {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        period: PeriodArg,
     },
     /// Write a synthetic extract (fake people, realistic shape) as CSV.
     #[command(after_help = AFTER_HELP)]
     Synth {
-        /// Output file.
-        #[arg(long, short, default_value = "data/sample/cme-extract-sample.csv")]
+        /// Output file (`make sample` writes the bundled sample).
+        #[arg(long, short)]
         output: PathBuf,
         /// Random seed; the default reproduces the bundled sample.
         #[arg(long, default_value_t = crate::synth::SynthOptions::default().seed)]
@@ -100,6 +110,12 @@ pub enum Command {
         /// multiplied by this (for benchmarks).
         #[arg(long, default_value_t = 1)]
         authorities: u32,
+        /// Shape of the export: `canonical` (the extract contract) or
+        /// `casesys` (another system's export: other headers, labels,
+        /// Windows-1252, a title row and a total row; see
+        /// pipelines/casesys.toml). CSV or xlsx by the output's extension.
+        #[arg(long, default_value = "canonical")]
+        style: String,
     },
 }
 
@@ -109,12 +125,16 @@ pub struct Common {
     /// Pipeline configuration file.
     #[arg(long, default_value = "pipelines/cme.toml", env = "CME_PIPELINE")]
     pub pipeline: PathBuf,
-    /// Reporting month, YYYY-MM (default: the last complete month).
-    #[arg(long, value_parser = parse_period)]
-    pub period: Option<Period>,
     /// Warehouse location: a local folder or file:// URL.
     #[arg(long, default_value = "./warehouse", env = "CME_WAREHOUSE")]
     pub warehouse: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PeriodArg {
+    /// Reporting month, YYYY-MM (default: the last complete month).
+    #[arg(long, value_parser = parse_period)]
+    pub period: Option<Period>,
 }
 
 #[derive(Debug, Args)]
@@ -126,9 +146,6 @@ pub struct InputArgs {
     /// modified date). Staged extracts are kept per extract date.
     #[arg(long, value_parser = parse_date)]
     pub extract_date: Option<NaiveDate>,
-    /// With `run`: use the newest staged extract on or before this date.
-    #[arg(long, value_parser = parse_date)]
-    pub as_of: Option<NaiveDate>,
 }
 
 fn parse_period(text: &str) -> std::result::Result<Period, String> {
@@ -147,7 +164,7 @@ struct Loaded {
     period: Period,
 }
 
-fn load(common: &Common) -> Result<Loaded> {
+fn load(common: &Common, period: Option<Period>) -> Result<Loaded> {
     let config = PipelineConfig::load(&common.pipeline)?;
     let pipeline_dir = common
         .pipeline
@@ -155,9 +172,8 @@ fn load(common: &Common) -> Result<Loaded> {
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let warehouse = Warehouse::open(&common.warehouse)?;
-    let period = common
-        .period
-        .unwrap_or_else(|| Period::last_complete_before(chrono::Local::now().date_naive()));
+    let period =
+        period.unwrap_or_else(|| Period::last_complete_before(chrono::Local::now().date_naive()));
     Ok(Loaded {
         config,
         pipeline_dir,
@@ -191,15 +207,20 @@ fn ingest_options(loaded: &Loaded, input: &InputArgs) -> Result<IngestOptions> {
 
 pub async fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run { common, input } => {
-            let loaded = load(&common)?;
+        Command::Run {
+            common,
+            period,
+            input,
+            as_of,
+        } => {
+            let loaded = load(&common, period.period)?;
             let ingest = crate::ingest::ingest(
                 &loaded.config,
                 &loaded.warehouse,
                 &ingest_options(&loaded, &input)?,
             )
             .await?;
-            let as_of = input.as_of.or(Some(ingest.extract_date));
+            let as_of = as_of.or(Some(ingest.extract_date));
             let transform = crate::transform::transform(
                 &loaded.config,
                 &loaded.warehouse,
@@ -220,7 +241,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
             print_publish(&loaded, &manifest);
         }
         Command::Ingest { common, input } => {
-            let loaded = load(&common)?;
+            let loaded = load(&common, None)?;
             let report = crate::ingest::ingest(
                 &loaded.config,
                 &loaded.warehouse,
@@ -233,8 +254,12 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
                 loaded.warehouse.describe(&report.staged_object)
             );
         }
-        Command::Transform { common, as_of } => {
-            let loaded = load(&common)?;
+        Command::Transform {
+            common,
+            period,
+            as_of,
+        } => {
+            let loaded = load(&common, period.period)?;
             let report = crate::transform::transform(
                 &loaded.config,
                 &loaded.warehouse,
@@ -247,8 +272,8 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
             .await?;
             print_transform(&report);
         }
-        Command::Publish { common } => {
-            let loaded = load(&common)?;
+        Command::Publish { common, period } => {
+            let loaded = load(&common, period.period)?;
             let run_id = crate::publish::new_run_id();
             let manifest =
                 crate::publish::publish(&loaded.config, &loaded.warehouse, loaded.period, &run_id)
@@ -260,15 +285,17 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
             output,
             seed,
             authorities,
+            style,
         } => {
             if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| {
                     Error::storage("create folder", parent.display().to_string(), e)
                 })?;
             }
+            let options = crate::synth::SynthOptions { seed, authorities };
+            let _ = style;
             let file = std::fs::File::create(&output)
                 .map_err(|e| Error::storage("create", output.display().to_string(), e))?;
-            let options = crate::synth::SynthOptions { seed, authorities };
             let summary =
                 crate::synth::write_canonical_csv(&options, std::io::BufWriter::new(file))
                     .map_err(|e| Error::storage("write", output.display().to_string(), e))?;
@@ -290,9 +317,21 @@ fn print_ingest(report: &IngestReport) {
         report.file, report.extract_date, report.encoding
     );
     println!(
-        "  rows        {} read, {} staged, {} exact duplicates dropped, {} rejected",
-        report.rows_read, report.rows_staged, report.exact_duplicates, report.rows_rejected
+        "  rows        {} read = {} staged + {} quarantined + {} exact duplicates dropped",
+        report.rows_read, report.rows_staged, report.rows_quarantined, report.exact_duplicates
     );
+    if !report.quarantine_by_reason.is_empty() {
+        let reasons: Vec<String> = report
+            .quarantine_by_reason
+            .iter()
+            .map(|(code, n)| format!("{code} {n}"))
+            .collect();
+        println!(
+            "  quarantine  {} ({})",
+            reasons.join(", "),
+            report.quarantine_object
+        );
+    }
     if !report.ignored_columns.is_empty() {
         println!("  ignored     {}", report.ignored_columns.join(", "));
     }

@@ -57,12 +57,18 @@ pub const DERIVED_CODESETS: &[&str] = &["time_open", "year_group", "open_to"];
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineConfig {
+    /// Other TOML files merged under this one (paths relative to it); keys of
+    /// the including file win.
+    #[serde(default)]
+    pub include: Vec<String>,
     pub pipeline: PipelineSection,
     pub source: SourceConfig,
     #[serde(default)]
     pub pseudonym: PseudonymConfig,
     #[serde(default)]
     pub engine: EngineConfig,
+    #[serde(default)]
+    pub quality: QualityConfig,
     #[serde(default)]
     pub transform: TransformConfig,
     #[serde(default)]
@@ -91,12 +97,48 @@ pub struct SourceConfig {
     pub delimiter: String,
     #[serde(default = "default_date_formats")]
     pub date_formats: Vec<String>,
+    /// 1-based line (CSV) or row (xlsx) of the header; rows above are titles.
+    #[serde(default = "default_header_row")]
+    pub header_row: usize,
+    /// xlsx: the sheet to read (default: the first).
+    pub sheet: Option<String>,
     /// canonical column -> header names accepted for it
     pub columns: BTreeMap<String, Vec<String>>,
+    /// canonical column -> header regular expressions (case-insensitive)
+    #[serde(default)]
+    pub column_patterns: BTreeMap<String, Vec<String>>,
+    /// code set -> value regular expressions; the first capture group (or
+    /// the whole match) is looked up among the code set's aliases
+    #[serde(default)]
+    pub value_patterns: BTreeMap<String, Vec<String>>,
+}
+
+fn default_header_row() -> usize {
+    1
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityConfig {
+    /// Above this share of quarantined rows the run stops before publishing.
+    #[serde(default = "default_max_quarantine_share")]
+    pub max_quarantine_share: f64,
+}
+
+impl Default for QualityConfig {
+    fn default() -> Self {
+        Self {
+            max_quarantine_share: default_max_quarantine_share(),
+        }
+    }
+}
+
+fn default_max_quarantine_share() -> f64 {
+    0.05
 }
 
 fn default_format() -> String {
-    "csv".into()
+    "auto".into()
 }
 fn default_encoding() -> String {
     "auto".into()
@@ -303,10 +345,37 @@ impl PipelineConfig {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let config: PipelineConfig = toml::from_str(text).map_err(|e| Error::Config {
+        let config_error = |message: String| Error::Config {
             path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| config_error(e.to_string()))?;
+        let includes: Vec<String> = match table.get("include") {
+            Some(value) => value
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| config_error(format!("include: {e}")))?,
+            None => Vec::new(),
+        };
+        let base = path.parent().unwrap_or(Path::new(""));
+        for include in &includes {
+            let included_path = base.join(include);
+            let included_text =
+                std::fs::read_to_string(&included_path).map_err(|e| Error::Config {
+                    path: included_path.display().to_string(),
+                    message: format!("cannot read the included file: {e}"),
+                })?;
+            let included: toml::Table =
+                toml::from_str(&included_text).map_err(|e| Error::Config {
+                    path: included_path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+            merge_under(&mut table, included);
+        }
+        let config: PipelineConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| config_error(e.to_string()))?;
         config.validate().map_err(|message| Error::Config {
             path: path.display().to_string(),
             message,
@@ -330,6 +399,12 @@ impl PipelineConfig {
                 ));
             }
         }
+        if !matches!(self.source.format.as_str(), "auto" | "csv" | "xlsx") {
+            return Err(format!(
+                "[source] format `{}` is not one of auto, csv, xlsx",
+                self.source.format
+            ));
+        }
         if !matches!(
             self.source.encoding.as_str(),
             "auto" | "utf-8" | "windows-1252"
@@ -338,6 +413,24 @@ impl PipelineConfig {
                 "[source] encoding `{}` is not one of auto, utf-8, windows-1252",
                 self.source.encoding
             ));
+        }
+        if self.source.header_row == 0 {
+            return Err("[source] header_row counts from 1".into());
+        }
+        for (kind, patterns) in [
+            ("column_patterns", &self.source.column_patterns),
+            ("value_patterns", &self.source.value_patterns),
+        ] {
+            for (name, list) in patterns {
+                for pattern in list {
+                    regex::Regex::new(pattern).map_err(|e| {
+                        format!("[source.{kind}] {name}: `{pattern}` is not a valid regular expression: {e}")
+                    })?;
+                }
+            }
+        }
+        if !(0.0..=1.0).contains(&self.quality.max_quarantine_share) {
+            return Err("[quality] max_quarantine_share is a share between 0 and 1".into());
         }
         if self.source.delimiter.len() != 1 {
             return Err("[source] delimiter must be a single byte, such as \",\"".into());
@@ -387,8 +480,24 @@ impl PipelineConfig {
         Ok(())
     }
 
-    /// Code sets in a stable order: source sets, then derived sets.
+    /// The code set's categories (empty when not configured).
     pub fn codeset(&self, name: &str) -> &[Category] {
         self.codesets.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// Adds `included` under `table`: keys already in `table` win; tables present
+/// in both are merged the same way.
+fn merge_under(table: &mut toml::Table, included: toml::Table) {
+    for (key, value) in included {
+        match (table.get_mut(&key), value) {
+            (Some(toml::Value::Table(mine)), toml::Value::Table(theirs)) => {
+                merge_under(mine, theirs)
+            }
+            (Some(_), _) => {}
+            (None, value) => {
+                table.insert(key, value);
+            }
+        }
     }
 }

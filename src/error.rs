@@ -31,17 +31,17 @@ pub enum Error {
     #[error("configuration {path}: {message}")]
     Config { path: String, message: String },
 
-    #[error("data-quality check failed: {0}")]
+    #[error("{0}")]
     DataQuality(String),
 
-    #[error("storage: {operation} {path}: {message}")]
+    #[error("{operation} {path}: {message}")]
     Storage {
         operation: &'static str,
         path: String,
         message: String,
     },
 
-    #[error("internal error: {0}")]
+    #[error("{0}")]
     Internal(String),
 }
 

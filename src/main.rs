@@ -4,6 +4,12 @@ use tracing_subscriber::EnvFilter;
 use cme::cli::{Cli, LogFormat};
 
 fn main() {
+    // Like other Unix tools, end quietly when the reader of stdout goes away
+    // (`cme publish | head`) instead of panicking on a broken pipe.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     init_logging(&cli);
     let log_format = cli.log_format;
@@ -43,6 +49,7 @@ fn init_logging(cli: &Cli) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     match cli.log_format {
         LogFormat::Human => builder.init(),

@@ -177,7 +177,7 @@ fn missing_required_column_is_bad_input_naming_file_and_headers() {
 }
 
 #[test]
-fn unusable_rows_are_bad_input_naming_line_and_field_without_values() {
+fn too_many_unusable_rows_stop_the_run_with_the_quarantine_kept() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("bad-rows.csv");
     write_csv(
@@ -200,21 +200,22 @@ fn unusable_rows_are_bad_input_naming_line_and_field_without_values() {
         ],
     )
     .assert()
-    .code(3)
-    .stderr(predicate::str::contains("2 of 3 rows cannot be used"))
+    .code(4)
+    .stderr(predicate::str::contains("2 of 3 rows quarantined"))
     .stderr(predicate::str::contains(
-        "line 3, field closure_date: the closure date is before the referral date",
+        "bad_date 1, closure_before_referral 1",
     ))
-    .stderr(predicate::str::contains("line 4, field referral_date"))
+    .stderr(predicate::str::contains("nothing was staged"))
     .stderr(predicate::str::contains("31/02/2018").not())
     .stderr(predicate::str::contains("Zebedee").not());
-    // Nothing was staged.
+    // Nothing was staged; the quarantine is kept for inspection.
     assert!(
-        !wh.join("staged/episodes").exists()
-            || std::fs::read_dir(wh.join("staged/episodes"))
-                .unwrap()
-                .next()
-                .is_none()
+        !wh.join("staged/episodes/extract_date=2018-07-02/episodes.parquet")
+            .exists()
+    );
+    assert!(
+        wh.join("rejected/extract_date=2018-07-02/quarantine.parquet")
+            .exists()
     );
 }
 

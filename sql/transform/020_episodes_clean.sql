@@ -36,6 +36,7 @@ SELECT
     COALESCE(e.open_to_csc, false) AS open_to_csc,
     COALESCE(e.open_to_eh_locality, false) AS open_to_eh_locality,
     COALESCE(e.open_to_eh_partner, false) AS open_to_eh_partner,
-    COALESCE(e.removal_from_roll_authorised, false) AS removal_from_roll_authorised
+    COALESCE(e.removal_from_roll_authorised, false) AS removal_from_roll_authorised,
+    e.source_line
 FROM episodes e
 CROSS JOIN fallback_codes f;

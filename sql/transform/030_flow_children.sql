@@ -4,8 +4,9 @@
 -- Depends on: periods, episodes_clean.
 -- Rules (indicators.md, "Flow indicators"):
 --   * new in P: referral_date falls in P;
---   * first episode: earliest referral_date; ties go to the smallest
---     episode_key (the pseudonymised episode id), deterministic for a key;
+--   * first episode: earliest referral_date; ties go to the episode listed
+--     first in the extract (source_line), then the smallest episode_key, so
+--     the choice never depends on the pseudonym key;
 --   * 1b: the child has another episode whose closure_date is earlier than
 --     the first new episode's referral_date.
 --   * distinct over the whole period, so a year to date is not the sum of
@@ -25,7 +26,7 @@ WITH new_in_period AS (
         e.*,
         ROW_NUMBER() OVER (
             PARTITION BY p.period_id, e.child_key
-            ORDER BY e.referral_date, e.episode_key
+            ORDER BY e.referral_date, e.source_line, e.episode_key
         ) AS episode_rank
     FROM periods p
     JOIN episodes_clean e

@@ -6,7 +6,7 @@
 --   * open at d: referral_date <= d and (closure_date empty or > d); an
 --     episode closed on d is not open at d;
 --   * current episode: the open episode with the latest referral_date; ties
---     go to the smallest episode_key;
+--     go to the episode listed first in the extract (source_line);
 --   * 8 counts a child if ANY open episode is flagged, not just the current;
 --   * 12 time open: whole months from the current referral_date to d, as a
 --     spreadsheet's DATEDIF(start, end, "m") counts them (a month completes
@@ -24,7 +24,7 @@ WITH open_at_end AS (
         e.*,
         ROW_NUMBER() OVER (
             PARTITION BY p.period_id, e.child_key
-            ORDER BY e.referral_date DESC, e.episode_key
+            ORDER BY e.referral_date DESC, e.source_line, e.episode_key
         ) AS current_rank,
         MAX(CASE WHEN e.removal_from_roll_authorised THEN 1 ELSE 0 END) OVER (
             PARTITION BY p.period_id, e.child_key

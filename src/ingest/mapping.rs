@@ -9,6 +9,16 @@ use crate::config::{
 };
 use crate::error::{Error, Result};
 
+/// A header cell that is a date or a long number is a data value.
+fn looks_like_data(cell: &str, date_formats: &[String]) -> bool {
+    let text = cell.trim();
+    let digits = text.bytes().filter(|b| b.is_ascii_digit()).count();
+    digits >= 4 && digits * 2 >= text.len()
+        || date_formats
+            .iter()
+            .any(|f| chrono::NaiveDate::parse_from_str(text, f).is_ok())
+}
+
 fn key(text: &str) -> String {
     text.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}')
         .to_lowercase()
@@ -18,12 +28,33 @@ fn key(text: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct HeaderMap {
     index: HashMap<&'static str, usize>,
+    /// The position of the first column of each kind, for messages.
+    pub headers: Vec<String>,
     /// Source headers that match no canonical column.
     pub ignored: Vec<String>,
 }
 
 impl HeaderMap {
-    pub fn build(headers: &[String], config: &PipelineConfig, file: &Path) -> Result<Self> {
+    pub fn build(
+        headers: &[String],
+        header_line: u64,
+        config: &PipelineConfig,
+        file: &Path,
+    ) -> Result<Self> {
+        // A file without a header row would have its first data row quoted in
+        // the messages below: say what is wrong without echoing it.
+        let data_like = headers
+            .iter()
+            .filter(|h| looks_like_data(h, &config.source.date_formats))
+            .count();
+        if data_like > 0 {
+            return Err(Error::Input(format!(
+                "{}: line {header_line}: the header row holds {data_like} value(s) that look like data \
+                 (dates or numbers), not column names: the file has no header row, or [source] header_row \
+                 points at the wrong row",
+                file.display()
+            )));
+        }
         let mut by_name: HashMap<String, &'static str> = HashMap::new();
         for canonical in CANONICAL_COLUMNS {
             let names = config.source.columns.get(*canonical);
@@ -40,25 +71,63 @@ impl HeaderMap {
                 }
             }
         }
+        let mut patterns: Vec<(&'static str, regex::Regex)> = Vec::new();
+        for canonical in CANONICAL_COLUMNS {
+            for pattern in config
+                .source
+                .column_patterns
+                .get(*canonical)
+                .into_iter()
+                .flatten()
+            {
+                let regex = regex::RegexBuilder::new(pattern)
+                    .case_insensitive(true)
+                    .build()
+                    .map_err(|e| Error::Config {
+                        path: "[source.column_patterns]".into(),
+                        message: format!("{canonical}: {e}"),
+                    })?;
+                patterns.push((canonical, regex));
+            }
+        }
         let mut index = HashMap::new();
         let mut ignored = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (position, header) in headers.iter().enumerate() {
             let k = key(header);
+            if k.is_empty() {
+                ignored.push(format!("(column {}, no header)", position + 1));
+                continue;
+            }
             if let Some(first) = seen.insert(k.clone(), position) {
                 return Err(Error::Input(format!(
-                    "{}: line 1: the header `{}` appears twice (columns {} and {})",
+                    "{}: line {header_line}: the header `{}` appears twice (columns {} and {})",
                     file.display(),
                     header.trim(),
                     first + 1,
                     position + 1
                 )));
             }
-            match by_name.get(&k) {
+            let mut matched: Vec<&'static str> = by_name.get(&k).copied().into_iter().collect();
+            for (canonical, regex) in &patterns {
+                if regex.is_match(&k) && !matched.contains(canonical) {
+                    matched.push(canonical);
+                }
+            }
+            if matched.len() > 1 {
+                return Err(Error::Input(format!(
+                    "{}: line {header_line}: the header `{}` (column {}) matches more than one column: {}",
+                    file.display(),
+                    header.trim(),
+                    position + 1,
+                    matched.join(", ")
+                )));
+            }
+            match matched.first() {
                 Some(canonical) => {
                     if let Some(previous) = index.insert(*canonical, position) {
                         return Err(Error::Input(format!(
-                            "{}: line 1: columns {} and {} both map to `{canonical}`",
+                            "{}: line {header_line}: columns {} and {} both map to `{canonical}`",
                             file.display(),
                             previous + 1,
                             position + 1
@@ -71,7 +140,7 @@ impl HeaderMap {
         for required in REQUIRED_COLUMNS {
             if !index.contains_key(required) {
                 return Err(Error::Input(format!(
-                    "{}: line 1: the required column `{required}` is missing (accepted headers: {}; headers found: {})",
+                    "{}: line {header_line}: the required column `{required}` is missing (accepted headers: {}; headers found: {})",
                     file.display(),
                     config.source.columns[*required].join(", "),
                     headers
@@ -82,7 +151,11 @@ impl HeaderMap {
                 )));
             }
         }
-        Ok(Self { index, ignored })
+        Ok(Self {
+            index,
+            headers: headers.to_vec(),
+            ignored,
+        })
     }
 
     pub fn position(&self, canonical: &str) -> Option<usize> {
@@ -94,6 +167,7 @@ impl HeaderMap {
 #[derive(Debug, Clone)]
 pub struct CodeMaps {
     maps: BTreeMap<&'static str, HashMap<String, String>>,
+    patterns: BTreeMap<String, Vec<regex::Regex>>,
 }
 
 impl CodeMaps {
@@ -109,15 +183,46 @@ impl CodeMaps {
             }
             maps.insert(*name, map);
         }
-        Self { maps }
+        let patterns = config
+            .source
+            .value_patterns
+            .iter()
+            .map(|(codeset, list)| {
+                let compiled = list
+                    .iter()
+                    .filter_map(|p| {
+                        regex::RegexBuilder::new(p)
+                            .case_insensitive(true)
+                            .build()
+                            .ok()
+                    })
+                    .collect();
+                (codeset.clone(), compiled)
+            })
+            .collect();
+        Self { maps, patterns }
     }
 
-    /// The category code for a non-empty source value, or None when unmapped.
+    /// The category code for a non-empty source value, or None when unmapped:
+    /// first the value itself among the aliases, then what each configured
+    /// pattern captures from it ("WBRI - White British" -> "WBRI").
     pub fn map(&self, codeset: &str, value: &str) -> Option<&str> {
-        self.maps
-            .get(codeset)
-            .and_then(|m| m.get(&key(value)))
-            .map(String::as_str)
+        let map = self.maps.get(codeset)?;
+        if let Some(code) = map.get(&key(value)) {
+            return Some(code);
+        }
+        for pattern in self.patterns.get(codeset).into_iter().flatten() {
+            if let Some(captures) = pattern.captures(value.trim()) {
+                let found = captures
+                    .get(1)
+                    .or_else(|| captures.get(0))
+                    .map(|m| m.as_str());
+                if let Some(code) = found.and_then(|f| map.get(&key(f))) {
+                    return Some(code);
+                }
+            }
+        }
+        None
     }
 }
 

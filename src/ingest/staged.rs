@@ -168,3 +168,54 @@ fn to_batch(rows: &[StagedEpisode]) -> Result<RecordBatch> {
     ];
     RecordBatch::try_new(schema(), columns).map_err(|e| Error::internal("build staged batch", e))
 }
+
+/// Rewrites the staged file at `path` without the episodes in `keys`
+/// (conflicting duplicates found after they were written); returns the rows
+/// kept. Streams batch by batch.
+pub fn remove_episodes(
+    path: &std::path::Path,
+    keys: &std::collections::HashSet<String>,
+    batch_rows: usize,
+) -> Result<u64> {
+    use datafusion::arrow::array::{Array, BooleanArray, StringArray};
+    use datafusion::arrow::compute::filter_record_batch;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let source = File::open(path)
+        .map_err(|e| Error::storage("read temporary file", "staged episodes", e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(source)
+        .and_then(|b| b.with_batch_size(batch_rows.max(1)).build())
+        .map_err(|e| Error::internal("reread staged Parquet", e))?;
+    let kept_path = path.with_extension("kept");
+    let kept = File::create(&kept_path)
+        .map_err(|e| Error::storage("create temporary file", "staged episodes", e))?;
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let mut writer = ArrowWriter::try_new(kept, schema(), Some(properties))
+        .map_err(|e| Error::internal("open staged Parquet writer", e))?;
+    let mut rows = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::internal("reread staged Parquet", e))?;
+        let episode = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| Error::Internal("staged episode_key is not Utf8".into()))?;
+        let keep: BooleanArray = (0..episode.len())
+            .map(|i| Some(!keys.contains(episode.value(i))))
+            .collect();
+        let filtered = filter_record_batch(&batch, &keep)
+            .map_err(|e| Error::internal("filter staged rows", e))?;
+        rows += filtered.num_rows() as u64;
+        writer
+            .write(&filtered)
+            .map_err(|e| Error::internal("write staged Parquet", e))?;
+    }
+    writer
+        .close()
+        .map_err(|e| Error::internal("close staged Parquet", e))?;
+    std::fs::rename(&kept_path, path)
+        .map_err(|e| Error::storage("replace temporary file", "staged episodes", e))?;
+    Ok(rows)
+}

@@ -25,25 +25,54 @@ pub fn normalise_id(raw: &str) -> String {
     }
 }
 
-/// Parses a date with the first matching layout. Two-digit years are refused
-/// rather than guessed.
-pub fn parse_date(value: &str, formats: &[String]) -> Result<NaiveDate, String> {
+/// Parses a date with the first matching layout. In an xlsx source a whole
+/// number is an Excel serial date (days since 1899-12-30). Two-digit years and
+/// US month/day order are refused with a reason, never guessed.
+pub fn parse_date(value: &str, formats: &[String], excel: bool) -> Result<NaiveDate, String> {
+    if excel && !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return match value.parse::<i64>() {
+            // 1 = 1900-01-01 ... 109574 = 2199-12-31
+            Ok(serial) if (1..=109_574).contains(&serial) => {
+                let epoch = NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid epoch");
+                Ok(epoch + chrono::Days::new(serial as u64))
+            }
+            _ => Err("is a number that is not an Excel date".into()),
+        };
+    }
     for format in formats {
         if let Ok(date) = NaiveDate::parse_from_str(value, format) {
             if date.year() < 1000 {
-                return Err("has a two-digit or implausible year".into());
+                return Err("has a two-digit year; write the year in full".into());
             }
             return Ok(date);
         }
     }
-    Err(format!(
-        "is not a valid date in any accepted layout ({})",
+    Err(diagnose_date(value, formats))
+}
+
+/// Why a text that looks like a date is not one.
+fn diagnose_date(value: &str, formats: &[String]) -> String {
+    let parts: Vec<&str> = value.split(['/', '-', '.']).collect();
+    let numbers: Vec<Option<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
+    if let [Some(a), Some(b), Some(_)] = numbers[..] {
+        if parts[2].len() == 2 {
+            return "has a two-digit year; write the year in full".into();
+        }
+        if parts[0].len() <= 2 && a <= 12 && b > 12 && b <= 31 {
+            return "looks like a US month/day/year date; dates must be day/month/year".into();
+        }
+        // Three numbers in a day/month/year or ISO shape that chrono refused:
+        // 31/02/2018, 2018-13-01 and the like.
+        return "is not a real calendar date".into();
+    }
+    format!(
+        "is not a date in an accepted layout ({})",
         formats
             .iter()
             .map(|f| describe_format(f))
             .collect::<Vec<_>>()
             .join(" or ")
-    ))
+    )
 }
 
 fn describe_format(format: &str) -> String {
@@ -99,11 +128,34 @@ mod tests {
     #[test]
     fn dates_in_uk_and_iso_layouts() {
         let d = NaiveDate::from_ymd_opt(2018, 6, 30).unwrap();
-        assert_eq!(parse_date("30/06/2018", &formats()), Ok(d));
-        assert_eq!(parse_date("2018-06-30", &formats()), Ok(d));
-        assert!(parse_date("31/02/2018", &formats()).is_err());
-        assert!(parse_date("06/30/2018", &formats()).is_err());
-        assert!(parse_date("30/06/18", &formats()).is_err());
+        assert_eq!(parse_date("30/06/2018", &formats(), false), Ok(d));
+        assert_eq!(parse_date("2018-06-30", &formats(), false), Ok(d));
+        assert_eq!(
+            parse_date("1/6/2018", &formats(), false),
+            NaiveDate::from_ymd_opt(2018, 6, 1).ok_or(String::new())
+        );
+        assert_eq!(
+            parse_date("31/02/2018", &formats(), false).unwrap_err(),
+            "is not a real calendar date"
+        );
+        assert!(
+            parse_date("06/30/2018", &formats(), false)
+                .unwrap_err()
+                .contains("US month/day/year")
+        );
+        assert!(
+            parse_date("30/06/18", &formats(), false)
+                .unwrap_err()
+                .contains("two-digit year")
+        );
+        assert!(
+            parse_date("yesterday", &formats(), false)
+                .unwrap_err()
+                .contains("dd/mm/yyyy or yyyy-mm-dd")
+        );
+        // Excel serial numbers only in xlsx sources.
+        assert_eq!(parse_date("43281", &formats(), true), Ok(d));
+        assert!(parse_date("43281", &formats(), false).is_err());
     }
 
     #[test]

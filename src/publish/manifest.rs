@@ -40,12 +40,17 @@ pub struct InputFile {
     pub sha256: String,
     pub bytes: u64,
     pub encoding: String,
+    pub sheet: Option<String>,
     pub extract_date: NaiveDate,
     pub extract_date_source: String,
+    /// rows_read = rows_staged + rows_quarantined + exact_duplicates
     pub rows_read: u64,
     pub rows_staged: u64,
-    pub rows_rejected: u64,
+    pub rows_quarantined: u64,
     pub exact_duplicates: u64,
+    pub quarantine_by_reason: std::collections::BTreeMap<String, u64>,
+    /// column -> rows whose code was not in the code set (values: the ingest report)
+    pub unmapped_rows: std::collections::BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::calendar::Period;
 use crate::config::PipelineConfig;
 use crate::error::{Error, Result};
-use crate::ingest::{IngestReport, staged_partition};
+use crate::ingest::IngestReport;
 use crate::transform::{TransformReport, work_prefix};
 use crate::warehouse::Warehouse;
 use manifest::{InputFile, Manifest, OutputFile, StageSeconds, Tool};
@@ -60,11 +60,7 @@ pub async fn publish(
                 "nothing to publish for {period}: run `cme transform --period {period}` first"
             ))
         })?;
-    let ingest: Option<IngestReport> = read_json(
-        warehouse,
-        &format!("{}/_ingest.json", staged_partition(transform.extract_date)),
-    )
-    .await?;
+    let ingest: Option<IngestReport> = transform.ingest.clone();
 
     let ctx = crate::transform::session::session(&config.engine, warehouse)?;
     for table in &transform.tables {
@@ -72,16 +68,32 @@ pub async fn publish(
     }
 
     let prefix = run_prefix(period, run_id);
+    let mut sources: Vec<(String, String, u64)> = transform
+        .tables
+        .iter()
+        .map(|t| (t.name.clone(), t.object.clone(), t.rows))
+        .collect();
+    // The quarantine of the extract used goes out with the run: it holds no
+    // personal data, and the people who fix the source need it.
+    if let Some(ingest) = &ingest {
+        if !ingest.quarantine_object.is_empty() {
+            sources.push((
+                "quarantine".into(),
+                ingest.quarantine_object.clone(),
+                ingest.rows_quarantined,
+            ));
+        }
+    }
     let mut outputs = Vec::new();
-    for table in &transform.tables {
-        let bytes = warehouse.get(&table.object).await?;
-        let object = format!("{prefix}/{}.parquet", table.name);
+    for (name, source, rows) in &sources {
+        let bytes = warehouse.get(source).await?;
+        let object = format!("{prefix}/{name}.parquet");
         let sha256 = hex::encode(Sha256::digest(&bytes));
         warehouse.put(&object, bytes).await?;
         outputs.push(OutputFile {
-            table: table.name.clone(),
+            table: name.clone(),
             object,
-            rows: table.rows,
+            rows: *rows,
             sha256,
         });
     }
@@ -101,12 +113,19 @@ pub async fn publish(
                 sha256: i.sha256.clone(),
                 bytes: i.bytes,
                 encoding: i.encoding.clone(),
+                sheet: i.sheet.clone(),
                 extract_date: i.extract_date,
                 extract_date_source: i.extract_date_source.clone(),
                 rows_read: i.rows_read,
                 rows_staged: i.rows_staged,
-                rows_rejected: i.rows_rejected,
+                rows_quarantined: i.rows_quarantined,
                 exact_duplicates: i.exact_duplicates,
+                quarantine_by_reason: i.quarantine_by_reason.clone(),
+                unmapped_rows: i
+                    .unmapped_values
+                    .iter()
+                    .map(|(column, values)| (column.clone(), values.values().sum()))
+                    .collect(),
             })
             .collect(),
         outputs,

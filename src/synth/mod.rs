@@ -52,6 +52,7 @@
 
 mod allocate;
 mod calendar;
+mod casesys;
 mod dice;
 mod population;
 mod quotas;
@@ -59,8 +60,11 @@ mod render;
 mod roles;
 
 use std::io::Write;
+use std::path::Path;
 
 use chrono::NaiveDate;
+
+pub use casesys::{CASESYS_COLUMNS, CASESYS_SHEET, casesys_record};
 
 /// The date the sample extract was taken (after the June 2018 reporting month).
 pub const SAMPLE_EXTRACT_DATE: (i32, u32, u32) = (2018, 7, 2);
@@ -196,10 +200,108 @@ pub fn write_canonical_csv<W: Write>(opts: &SynthOptions, out: W) -> std::io::Re
 
 /// All rows of the extract (every copy), in file order.
 pub fn generate(opts: &SynthOptions) -> Vec<SynthEpisode> {
+    copies(opts).flatten().collect()
+}
+
+/// The rows of each copy in turn (what [`generate`] concatenates).
+fn copies(opts: &SynthOptions) -> impl Iterator<Item = Vec<SynthEpisode>> {
     let pop = population::build(opts.seed);
-    (0..opts.authorities)
-        .flat_map(|copy| render::render_copy(&pop, opts.seed, copy, opts.authorities))
-        .collect()
+    let (seed, n) = (opts.seed, opts.authorities);
+    (0..n).map(move |copy| render::render_copy(&pop, seed, copy, n))
+}
+
+/// The shape of a synthetic extract; the episodes are the same in every style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Style {
+    /// The extract contract (`pipelines/cme.toml`): canonical headers and codes,
+    /// UTF-8 CSV.
+    #[default]
+    Canonical,
+    /// A case-management system's own export (`pipelines/casesys.toml`): other
+    /// headers and column order, an ignored extra column, labels instead of
+    /// codes, a title row and a total row; CSV in Windows-1252 with CRLF, or xlsx
+    /// with date and number cells.
+    Casesys,
+}
+
+impl Style {
+    pub const ALL: [Style; 2] = [Style::Canonical, Style::Casesys];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Style::Canonical => "canonical",
+            Style::Casesys => "casesys",
+        }
+    }
+}
+
+impl std::fmt::Display for Style {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Style {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Style::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| format!("unknown style `{text}` (accepted: canonical, casesys)"))
+    }
+}
+
+/// Writes the extract in `style` to `path`, as CSV or xlsx by the path's
+/// extension (`.csv`, `.xlsx`, any case; the canonical style is CSV only). The
+/// extension is checked before `path` is created.
+pub fn write_style(
+    options: &SynthOptions,
+    style: Style,
+    path: &Path,
+) -> std::io::Result<SynthSummary> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let invalid = |message: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, message);
+    match (style, extension.as_str()) {
+        (Style::Canonical, "csv") | (Style::Casesys, "csv" | "xlsx") => {}
+        (Style::Canonical, "xlsx") => {
+            return Err(invalid(
+                "the canonical extract is CSV only (the extract contract); use the casesys style for xlsx"
+                    .into(),
+            ));
+        }
+        _ => {
+            return Err(invalid(format!(
+                "{}: the output must end in .csv or .xlsx",
+                path.display()
+            )));
+        }
+    }
+    // An xlsx is built in memory anyway: build it before creating the file, so a
+    // workbook that cannot be made leaves nothing behind.
+    let workbook = match extension.as_str() {
+        "xlsx" => Some(casesys::xlsx_bytes(options)?.0),
+        _ => None,
+    };
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    match (style, workbook) {
+        (_, Some(bytes)) => out.write_all(&bytes)?,
+        (Style::Canonical, None) => {
+            write_canonical_csv(options, &mut out)?;
+        }
+        (Style::Casesys, None) => {
+            casesys::write_csv(options, &mut out)?;
+        }
+    }
+    out.flush()?;
+    Ok(summary(
+        &population::build(options.seed),
+        options.authorities,
+    ))
 }
 
 fn summary(pop: &population::Population, copies: u32) -> SynthSummary {

@@ -53,6 +53,10 @@ pub struct TransformReport {
     pub checks_passed: Vec<String>,
     pub tables: Vec<TableReport>,
     pub seconds: f64,
+    /// The ingest report of the extract used, so publish describes the
+    /// input this transform really read even if the extract was re-staged
+    /// since.
+    pub ingest: Option<crate::ingest::IngestReport>,
 }
 
 pub fn work_prefix(period: Period) -> String {
@@ -125,6 +129,15 @@ pub async fn transform(
 
     register_reference_tables(&ctx, config, warehouse, &work, period, extract_date).await?;
     let staged_object = format!("{STAGED_EPISODES}/extract_date={extract_date}/episodes.parquet");
+    let ingest = match warehouse
+        .get_opt(&format!(
+            "{STAGED_EPISODES}/extract_date={extract_date}/_ingest.json"
+        ))
+        .await?
+    {
+        Some(bytes) => serde_json::from_slice(&bytes).ok(),
+        None => None,
+    };
     register_parquet(&ctx, warehouse, "episodes", &staged_object).await?;
 
     let progress = crate::progress::steps(
@@ -169,6 +182,7 @@ pub async fn transform(
         checks_passed,
         tables,
         seconds: started.elapsed().as_secs_f64(),
+        ingest,
     };
     let json =
         serde_json::to_vec_pretty(&report).map_err(|e| Error::internal("transform report", e))?;
