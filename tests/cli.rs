@@ -93,9 +93,11 @@ fn run_on_the_sample_prints_a_summary_and_publishes() {
         [
             "indicator_values",
             "performance_summary",
-            "quarterly_tables"
+            "quarterly_tables",
+            "quarantine"
         ]
     );
+    assert_eq!(input["rows_quarantined"], 0);
 }
 
 #[test]
