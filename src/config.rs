@@ -75,6 +75,9 @@ pub struct PipelineConfig {
     pub publish: PublishConfig,
     pub codesets: BTreeMap<String, Vec<Category>>,
     pub indicators: Vec<IndicatorConfig>,
+    /// Folder of the pipeline file: relative paths in it resolve from here.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -212,14 +215,30 @@ pub struct TransformConfig {
     /// Folder of the transform SQL files, relative to the pipeline file.
     #[serde(default = "default_sql_dir")]
     pub sql_dir: String,
+    /// Data tests on the staged tables, run at the end of ingest.
+    #[serde(default = "default_staged_tests")]
+    pub staged_tests: String,
+    /// Data tests on the transform's tables, run before they are written.
+    #[serde(default = "default_transform_tests")]
+    pub tests: String,
 }
 
 impl Default for TransformConfig {
     fn default() -> Self {
         Self {
             sql_dir: default_sql_dir(),
+            staged_tests: default_staged_tests(),
+            tests: default_transform_tests(),
         }
     }
+}
+
+fn default_staged_tests() -> String {
+    "../sql/staged/tests.toml".into()
+}
+
+fn default_transform_tests() -> String {
+    "../sql/transform/tests.toml".into()
 }
 
 fn default_sql_dir() -> String {
@@ -373,9 +392,10 @@ impl PipelineConfig {
                 })?;
             merge_under(&mut table, included);
         }
-        let config: PipelineConfig = toml::Value::Table(table)
+        let mut config: PipelineConfig = toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| config_error(e.to_string()))?;
+        config.base_dir = base.to_path_buf();
         config.validate().map_err(|message| Error::Config {
             path: path.display().to_string(),
             message,
@@ -478,6 +498,16 @@ impl PipelineConfig {
             }
         }
         Ok(())
+    }
+
+    /// A path of the pipeline file, resolved from the file's folder.
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        let path = Path::new(path);
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir.join(path)
+        }
     }
 
     /// The code set's categories (empty when not configured).

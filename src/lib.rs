@@ -8,6 +8,7 @@
 pub mod calendar;
 pub mod cli;
 pub mod config;
+pub mod datatests;
 pub mod error;
 pub mod ingest;
 pub mod progress;

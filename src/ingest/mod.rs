@@ -95,6 +95,9 @@ pub struct IngestReport {
     pub unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
     pub staged_object: String,
     pub quarantine_object: String,
+    /// Data tests on the staged tables (sql/staged/tests.toml).
+    #[serde(default)]
+    pub data_tests: Vec<crate::datatests::TestResult>,
     pub seconds: f64,
 }
 
@@ -174,6 +177,8 @@ pub async fn ingest(
         )));
     }
 
+    report.data_tests = staged_data_tests(config, &staged_file, &quarantine_file).await?;
+
     let partition = staged_partition(date);
     let object = format!("{partition}/episodes.parquet");
     warehouse.delete_prefix(&partition).await?;
@@ -202,6 +207,34 @@ pub async fn ingest(
         "ingest finished"
     );
     Ok(report)
+}
+
+/// Runs the staged tables' data tests on the files about to be staged, so a
+/// failing error-level test stages nothing.
+async fn staged_data_tests(
+    config: &PipelineConfig,
+    staged: &tempfile::NamedTempFile,
+    quarantine: &tempfile::NamedTempFile,
+) -> Result<Vec<crate::datatests::TestResult>> {
+    let tests = crate::datatests::load(&config.resolve(&config.transform.staged_tests))?;
+    if tests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut session = datafusion::prelude::SessionConfig::new();
+    session
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
+    let ctx = datafusion::prelude::SessionContext::new_with_config(session);
+    for (name, file) in [("episodes", staged), ("quarantine", quarantine)] {
+        // The temporary files have no .parquet extension.
+        let options = datafusion::prelude::ParquetReadOptions::default().file_extension("");
+        ctx.register_parquet(name, file.path().to_string_lossy().as_ref(), options)
+            .await
+            .map_err(|e| Error::internal(format!("register {name} for data tests"), e))?;
+    }
+    crate::datatests::run(&ctx, &tests, config).await
 }
 
 async fn put_json<T: Serialize>(warehouse: &Warehouse, object: &str, value: &T) -> Result<()> {
@@ -462,6 +495,7 @@ fn parse_extract(
         unmapped_values: unmapped,
         staged_object: String::new(),
         quarantine_object: String::new(),
+        data_tests: Vec::new(),
         seconds: 0.0,
     };
     Ok(Parsed {

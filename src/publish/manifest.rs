@@ -16,6 +16,8 @@ pub struct Manifest {
     pub inputs: Vec<InputFile>,
     pub outputs: Vec<OutputFile>,
     pub checks_passed: Vec<String>,
+    /// Every data test of ingest and transform, passed or (warn) failed.
+    pub data_tests: Vec<crate::datatests::TestResult>,
     pub stage_seconds: StageSeconds,
 }
 

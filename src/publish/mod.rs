@@ -130,6 +130,11 @@ pub async fn publish(
             .collect(),
         outputs,
         checks_passed: transform.checks_passed.clone(),
+        data_tests: ingest
+            .iter()
+            .flat_map(|i| i.data_tests.iter().cloned())
+            .chain(transform.data_tests.iter().cloned())
+            .collect(),
         stage_seconds: StageSeconds {
             ingest: ingest.as_ref().map(|i| i.seconds).unwrap_or(0.0),
             transform: transform.seconds,

@@ -51,6 +51,8 @@ pub struct TransformReport {
     pub sql_files: Vec<String>,
     pub statements: usize,
     pub checks_passed: Vec<String>,
+    #[serde(default)]
+    pub data_tests: Vec<crate::datatests::TestResult>,
     pub tables: Vec<TableReport>,
     pub seconds: f64,
     /// The ingest report of the extract used, so publish describes the
@@ -155,6 +157,8 @@ pub async fn transform(
     }
 
     let checks_passed = run_checks(&ctx).await?;
+    let tests = crate::datatests::load(&config.resolve(&config.transform.tests))?;
+    let data_tests = crate::datatests::run(&ctx, &tests, config).await?;
 
     let tables_prefix = format!("{work}/tables");
     warehouse.delete_prefix(&tables_prefix).await?;
@@ -180,6 +184,7 @@ pub async fn transform(
         sql_files: files.iter().map(|f| file_name(&f.path)).collect(),
         statements,
         checks_passed,
+        data_tests,
         tables,
         seconds: started.elapsed().as_secs_f64(),
         ingest,
