@@ -38,6 +38,8 @@ $(TEST_VENV)/.installed:
 ## sample: regenerate the bundled synthetic sample (deterministic)
 sample:
 	$(CARGO) run --quiet --bin cme -- synth --output $(SAMPLE)
+	$(CARGO) run --quiet --bin cme -- synth --style casesys --output data/sample/casesys-extract-sample.csv
+	$(CARGO) run --quiet --bin cme -- synth --style casesys --output data/sample/casesys-extract-sample.xlsx
 
 ## bench: speed and memory on a large synthetic extract (release build)
 bench:

@@ -115,7 +115,7 @@ pub enum Command {
         /// Windows-1252, a title row and a total row; see
         /// pipelines/casesys.toml). CSV or xlsx by the output's extension.
         #[arg(long, default_value = "canonical")]
-        style: String,
+        style: crate::synth::Style,
     },
 }
 
@@ -293,12 +293,8 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
                 })?;
             }
             let options = crate::synth::SynthOptions { seed, authorities };
-            let _ = style;
-            let file = std::fs::File::create(&output)
-                .map_err(|e| Error::storage("create", output.display().to_string(), e))?;
-            let summary =
-                crate::synth::write_canonical_csv(&options, std::io::BufWriter::new(file))
-                    .map_err(|e| Error::storage("write", output.display().to_string(), e))?;
+            let summary = crate::synth::write_style(&options, style, &output)
+                .map_err(|e| Error::storage("write", output.display().to_string(), e))?;
             println!(
                 "synthetic extract: {} ({} episodes, {} children, {} families; seed {seed})",
                 output.display(),

@@ -341,40 +341,6 @@ fn parse_extract(
                 continue;
             }
         };
-        if record.fields.len() < header_map.headers.len()
-            && record.fields.iter().any(|f| clean(f).is_some())
-        {
-            let issue = RowIssue {
-                column: "(row)".into(),
-                reason_code: reason::WRONG_FIELD_COUNT,
-                reason: format!(
-                    "the row has {} fields, the header {}: a value is missing or the row is cut short",
-                    record.fields.len(),
-                    header_map.headers.len()
-                ),
-                episode_key: None,
-            };
-            quarantine.push(quarantined(record.line, issue));
-            continue;
-        }
-        if record.fields.len() > header_map.headers.len()
-            && record.fields[header_map.headers.len()..]
-                .iter()
-                .any(|f| clean(f).is_some())
-        {
-            let issue = RowIssue {
-                column: "(row)".into(),
-                reason_code: reason::WRONG_FIELD_COUNT,
-                reason: format!(
-                    "the row has {} fields, the header {}: a value has an unquoted delimiter or the columns are shifted",
-                    record.fields.len(),
-                    header_map.headers.len()
-                ),
-                episode_key: None,
-            };
-            quarantine.push(quarantined(record.line, issue));
-            continue;
-        }
         let row = match context.parse(&record, &mut unmapped) {
             Ok(row) => row,
             Err(issue) => {
@@ -576,6 +542,26 @@ impl RowContext<'_> {
                 "(row)",
                 reason::SUMMARY_ROW,
                 "the row is a total or summary row, not an episode".into(),
+            ));
+        }
+        // Checked after blank and summary rows, which are often short.
+        let expected = self.header.headers.len();
+        let has_value = |fields: &[String]| fields.iter().any(|f| clean(f).is_some());
+        if record.fields.len() < expected
+            || record.fields.len() > expected && has_value(&record.fields[expected..])
+        {
+            let why = if record.fields.len() < expected {
+                "a value is missing or the row is cut short"
+            } else {
+                "a value has an unquoted delimiter or the columns are shifted"
+            };
+            return Err(issue(
+                "(row)",
+                reason::WRONG_FIELD_COUNT,
+                format!(
+                    "the row has {} fields, the header {expected}: {why}",
+                    record.fields.len()
+                ),
             ));
         }
         let episode_key = self.cell(record, "episode_id").map(|id| {

@@ -39,6 +39,13 @@ pub fn parse_date(value: &str, formats: &[String], excel: bool) -> Result<NaiveD
             _ => Err("is a number that is not an Excel date".into()),
         };
     }
+    // A real date cell of a workbook reaches here as ISO text
+    // (ingest::excel), whatever layouts the source's text dates use.
+    if excel {
+        if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+            return Ok(date);
+        }
+    }
     for format in formats {
         if let Ok(date) = NaiveDate::parse_from_str(value, format) {
             if date.year() < 1000 {
