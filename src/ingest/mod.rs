@@ -108,6 +108,20 @@ impl IngestReport {
     }
 }
 
+/// Reads, maps and validates an extract without writing anything: what the
+/// fuzz targets (fuzz/) drive. Every row must end staged, quarantined or
+/// dropped as an exact copy, whatever the bytes.
+pub fn check_extract(config: &PipelineConfig, options: &IngestOptions) -> Result<IngestReport> {
+    let parsed = parse_extract(config, options, None)?;
+    if !parsed.report.reconciles() {
+        return Err(Error::Internal(format!(
+            "{}: rows do not reconcile",
+            parsed.report.file
+        )));
+    }
+    Ok(parsed.report)
+}
+
 /// Runs the ingest stage and writes its output to the warehouse.
 pub async fn ingest(
     config: &PipelineConfig,
