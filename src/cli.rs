@@ -307,6 +307,21 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// "12 passed, 1 warned (not_null(episodes.family_key): 55 rows)"
+fn describe_tests(results: &[crate::datatests::TestResult]) -> String {
+    let passed = results.iter().filter(|r| r.passed).count();
+    let warned: Vec<String> = results
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| format!("{}: {} rows", r.name, r.failing_rows))
+        .collect();
+    if warned.is_empty() {
+        format!("{passed} passed")
+    } else {
+        format!("{passed} passed, {} warned ({})", warned.len(), warned.join("; "))
+    }
+}
+
 fn print_ingest(report: &IngestReport) {
     println!(
         "ingest      {} (extract date {}, {})",
@@ -328,6 +343,9 @@ fn print_ingest(report: &IngestReport) {
             report.quarantine_object
         );
     }
+    if !report.data_tests.is_empty() {
+        println!("  data tests  {}", describe_tests(&report.data_tests));
+    }
     if !report.ignored_columns.is_empty() {
         println!("  ignored     {}", report.ignored_columns.join(", "));
     }
@@ -348,6 +366,9 @@ fn print_transform(report: &TransformReport) {
         report.statements,
         report.checks_passed.join(", ")
     );
+    if !report.data_tests.is_empty() {
+        println!("  data tests  {}", describe_tests(&report.data_tests));
+    }
     for table in &report.tables {
         println!("  table       {} ({} rows)", table.name, table.rows);
     }
