@@ -318,7 +318,11 @@ fn describe_tests(results: &[crate::datatests::TestResult]) -> String {
     if warned.is_empty() {
         format!("{passed} passed")
     } else {
-        format!("{passed} passed, {} warned ({})", warned.len(), warned.join("; "))
+        format!(
+            "{passed} passed, {} warned ({})",
+            warned.len(),
+            warned.join("; ")
+        )
     }
 }
 

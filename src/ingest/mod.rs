@@ -234,13 +234,7 @@ async fn staged_data_tests(
     if tests.is_empty() {
         return Ok(Vec::new());
     }
-    let mut session = datafusion::prelude::SessionConfig::new();
-    session
-        .options_mut()
-        .execution
-        .parquet
-        .schema_force_view_types = false;
-    let ctx = datafusion::prelude::SessionContext::new_with_config(session);
+    let ctx = crate::transform::session::local_session();
     for (name, file) in [("episodes", staged), ("quarantine", quarantine)] {
         // The temporary files have no .parquet extension.
         let options = datafusion::prelude::ParquetReadOptions::default().file_extension("");

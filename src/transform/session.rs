@@ -14,6 +14,18 @@ use crate::config::EngineConfig;
 use crate::error::{Error, Result};
 use crate::warehouse::Warehouse;
 
+/// A small session for reading local Parquet as BI tools see it (plain
+/// strings): data tests on temporary files, tests reading published tables.
+pub fn local_session() -> SessionContext {
+    let mut config = SessionConfig::new();
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
+    SessionContext::new_with_config(config)
+}
+
 pub fn session(engine: &EngineConfig, warehouse: &Warehouse) -> Result<SessionContext> {
     let mut disk = DiskManagerBuilder::default();
     if !engine.spill_dir.is_empty() {

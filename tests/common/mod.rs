@@ -162,13 +162,7 @@ pub async fn run_file(
     .await?;
     let manifest = cme::publish::publish(&config, &warehouse, period, "test-run").await?;
     // Read strings as plain Utf8, as a BI tool sees them.
-    let mut session = datafusion::prelude::SessionConfig::new();
-    session
-        .options_mut()
-        .execution
-        .parquet
-        .schema_force_view_types = false;
-    let ctx = SessionContext::new_with_config(session);
+    let ctx = cme::transform::session::local_session();
     for output in &manifest.outputs {
         let path = dir.path().join("warehouse").join(&output.object);
         ctx.register_parquet(&output.table, path.to_str().unwrap(), Default::default())
