@@ -24,9 +24,9 @@ run: build
 build:
 	$(CARGO) build --bin cme
 
-## test: install what the tests need (pyarrow in a local venv), then run them
+## test: install what the tests need (pyarrow, an S3 server), start it, run the tests
 test: test-deps
-	CME_TEST_PYTHON=$(CURDIR)/$(TEST_VENV)/bin/python $(CARGO) test --all-targets
+	VENV=$(TEST_VENV) bash scripts/test.sh
 
 test-deps: $(TEST_VENV)/.installed
 

@@ -125,7 +125,8 @@ pub struct Common {
     /// Pipeline configuration file.
     #[arg(long, default_value = "pipelines/cme.toml", env = "CME_PIPELINE")]
     pub pipeline: PathBuf,
-    /// Warehouse location: a local folder or file:// URL.
+    /// Warehouse location: a local folder, file://, s3://bucket/prefix,
+    /// az://container/prefix, abfss://... or gs://bucket/prefix.
     #[arg(long, default_value = "./warehouse", env = "CME_WAREHOUSE")]
     pub warehouse: String,
 }
@@ -171,7 +172,15 @@ fn load(common: &Common, period: Option<Period>) -> Result<Loaded> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let warehouse = Warehouse::open(&common.warehouse)?;
+    let mut storage = config.storage.clone();
+    // Environment overrides for schedulers and test servers.
+    if let Ok(endpoint) = std::env::var("CME_STORAGE_ENDPOINT") {
+        storage.endpoint = Some(endpoint);
+    }
+    if std::env::var("CME_STORAGE_ALLOW_HTTP").is_ok_and(|v| v == "true" || v == "1") {
+        storage.allow_http = true;
+    }
+    let warehouse = Warehouse::open_with(&common.warehouse, &storage)?;
     let period =
         period.unwrap_or_else(|| Period::last_complete_before(chrono::Local::now().date_naive()));
     Ok(Loaded {

@@ -70,6 +70,8 @@ pub struct PipelineConfig {
     #[serde(default)]
     pub quality: QualityConfig,
     #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
     pub transform: TransformConfig,
     #[serde(default)]
     pub publish: PublishConfig,
@@ -118,6 +120,56 @@ pub struct SourceConfig {
 
 fn default_header_row() -> usize {
     1
+}
+
+/// Object storage settings for cloud warehouses. Credentials are never
+/// configured here: they come from each cloud's standard environment
+/// variables (AWS_ACCESS_KEY_ID, AZURE_STORAGE_ACCOUNT_KEY, ...).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Endpoint override: an S3-compatible store, or an emulator.
+    pub endpoint: Option<String>,
+    /// Allow plain http (local test servers only).
+    #[serde(default)]
+    pub allow_http: bool,
+    pub region: Option<String>,
+    /// Azure: talk to the Azurite emulator.
+    #[serde(default)]
+    pub azure_use_emulator: bool,
+    /// Retries of a failed request (with exponential backoff).
+    #[serde(default = "default_retry_max")]
+    pub retry_max: usize,
+    /// Give up retrying one request after this long.
+    #[serde(default = "default_retry_timeout_secs")]
+    pub retry_timeout_secs: u64,
+    /// Timeout of one request.
+    #[serde(default = "default_request_timeout_secs")]
+    pub request_timeout_secs: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            allow_http: false,
+            region: None,
+            azure_use_emulator: false,
+            retry_max: default_retry_max(),
+            retry_timeout_secs: default_retry_timeout_secs(),
+            request_timeout_secs: default_request_timeout_secs(),
+        }
+    }
+}
+
+fn default_retry_max() -> usize {
+    5
+}
+fn default_retry_timeout_secs() -> u64 {
+    60
+}
+fn default_request_timeout_secs() -> u64 {
+    30
 }
 
 #[derive(Debug, Clone, Deserialize)]

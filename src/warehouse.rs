@@ -12,6 +12,7 @@
 //! ```
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
@@ -20,9 +21,10 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use url::Url;
 
+use crate::config::StorageConfig;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Warehouse {
     store: Arc<dyn ObjectStore>,
     /// `scheme://authority/`, the URL DataFusion registers the store under.
@@ -33,15 +35,29 @@ pub struct Warehouse {
     display: String,
 }
 
+/// Never prints the store itself: its debug form can hold credentials.
+impl std::fmt::Debug for Warehouse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Warehouse({})", self.display)
+    }
+}
+
 impl Warehouse {
-    /// Opens a warehouse from a local path or a `file://` URL. Local folders
-    /// are created if missing.
+    /// Opens a local warehouse (folder or `file://` URL) or a cloud one with
+    /// the default storage settings (credentials from the environment).
     pub fn open(location: &str) -> Result<Self> {
+        Self::open_with(location, &StorageConfig::default())
+    }
+
+    /// Opens a warehouse: a local folder or `file://` URL (created if
+    /// missing), `s3://bucket/prefix`, `az://container/prefix` (or
+    /// `abfss://container@account.dfs.core.windows.net/prefix`) or
+    /// `gs://bucket/prefix`. Credentials and endpoints come from the standard
+    /// environment variables of each cloud, then `[storage]` settings.
+    pub fn open_with(location: &str, storage: &StorageConfig) -> Result<Self> {
         let looks_like_url = location.contains("://");
         if looks_like_url && !location.starts_with("file://") {
-            return Err(Error::Input(format!(
-                "warehouse `{location}`: only local folders and file:// URLs are supported in this build"
-            )));
+            return Self::open_cloud(location, storage);
         }
         let local = if let Some(rest) = location.strip_prefix("file://") {
             std::path::PathBuf::from(rest)
@@ -59,6 +75,80 @@ impl Warehouse {
             base_url: Url::parse("file:///").expect("static URL"),
             root,
             display: absolute.display().to_string(),
+        })
+    }
+
+    fn open_cloud(location: &str, storage: &StorageConfig) -> Result<Self> {
+        use object_store::{ClientOptions, RetryConfig};
+        let url = Url::parse(location)
+            .map_err(|e| Error::Input(format!("warehouse `{location}` is not a valid URL: {e}")))?;
+        let bad = |e: object_store::Error| Error::storage("open warehouse", location, e);
+        // Transient errors are retried with backoff, within a bounded time,
+        // then the operation fails with the storage exit code.
+        let retry = RetryConfig {
+            max_retries: storage.retry_max,
+            retry_timeout: Duration::from_secs(storage.retry_timeout_secs),
+            ..RetryConfig::default()
+        };
+        let mut client = ClientOptions::new()
+            .with_timeout(Duration::from_secs(storage.request_timeout_secs))
+            .with_connect_timeout(Duration::from_secs(5));
+        if storage.allow_http {
+            client = client.with_allow_http(true);
+        }
+        let store: Arc<dyn ObjectStore> = match url.scheme() {
+            "s3" | "s3a" => {
+                let mut builder = object_store::aws::AmazonS3Builder::from_env()
+                    .with_url(location)
+                    .with_retry(retry)
+                    .with_client_options(client);
+                if let Some(endpoint) = &storage.endpoint {
+                    builder = builder.with_endpoint(endpoint);
+                }
+                if let Some(region) = &storage.region {
+                    builder = builder.with_region(region);
+                }
+                Arc::new(builder.build().map_err(bad)?)
+            }
+            "az" | "azure" | "abfs" | "abfss" | "adl" => {
+                let mut builder = object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_url(location)
+                    .with_retry(retry)
+                    .with_client_options(client);
+                if let Some(endpoint) = &storage.endpoint {
+                    builder = builder.with_endpoint(endpoint.clone());
+                }
+                if storage.azure_use_emulator {
+                    builder = builder.with_use_emulator(true);
+                }
+                Arc::new(builder.build().map_err(bad)?)
+            }
+            "gs" => {
+                let builder = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_url(location)
+                    .with_retry(retry)
+                    .with_client_options(client);
+                Arc::new(builder.build().map_err(bad)?)
+            }
+            other => {
+                return Err(Error::Input(format!(
+                    "warehouse `{location}`: unknown scheme `{other}` (use a folder, file://, s3://, az://, abfss:// or gs://)"
+                )));
+            }
+        };
+        let authority = &url[url::Position::BeforeUsername..url::Position::AfterPort];
+        let base_url = Url::parse(&format!("{}://{authority}/", url.scheme()))
+            .map_err(|e| Error::Input(format!("warehouse `{location}`: {e}")))?;
+        let root = ObjectPath::from_url_path(url.path())
+            .map_err(|e| Error::Input(format!("warehouse `{location}`: {e}")))?;
+        let display = format!("{base_url}{root}")
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Self {
+            store,
+            base_url,
+            root,
+            display,
         })
     }
 
