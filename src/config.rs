@@ -489,11 +489,25 @@ impl PipelineConfig {
         if self.source.header_row == 0 {
             return Err("[source] header_row counts from 1".into());
         }
-        for (kind, patterns) in [
-            ("column_patterns", &self.source.column_patterns),
-            ("value_patterns", &self.source.value_patterns),
+        for (kind, patterns, known) in [
+            (
+                "column_patterns",
+                &self.source.column_patterns,
+                CANONICAL_COLUMNS,
+            ),
+            (
+                "value_patterns",
+                &self.source.value_patterns,
+                SOURCE_CODESETS,
+            ),
         ] {
             for (name, list) in patterns {
+                if !known.contains(&name.as_str()) {
+                    return Err(format!(
+                        "[source.{kind}] names `{name}`, which is not one of: {}",
+                        known.join(", ")
+                    ));
+                }
                 for pattern in list {
                     regex::Regex::new(pattern).map_err(|e| {
                         format!("[source.{kind}] {name}: `{pattern}` is not a valid regular expression: {e}")

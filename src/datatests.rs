@@ -114,8 +114,11 @@ impl DataTest {
             return Err(bad("names no columns"));
         }
         Ok(match self.test {
+            // Every row that shares its key with another (not one per key).
+            // One row per duplicated key with how many rows share it; the
+            // runner adds them up, so the count is of rows, not keys.
             TestKind::Unique => format!(
-                "SELECT {cols} FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1",
+                "SELECT COUNT(*) AS rows_sharing FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1",
                 cols = columns.join(", ")
             ),
             TestKind::NotNull => format!(
@@ -144,14 +147,21 @@ impl DataTest {
                     .collect::<Vec<_>>()
                     .join(", ");
                 format!(
-                    "SELECT {c} FROM {table} WHERE {c} IS NOT NULL AND {c} NOT IN ({list})",
-                    c = columns[0]
+                    "SELECT * FROM {table} WHERE {}",
+                    columns
+                        .iter()
+                        .map(|c| format!("({c} IS NOT NULL AND {c} NOT IN ({list}))"))
+                        .collect::<Vec<_>>()
+                        .join(" OR ")
                 )
             }
             TestKind::Relationships => {
                 let (Some(to_table), Some(to_column)) = (&self.to_table, &self.to_column) else {
                     return Err(bad("relationships needs `to_table` and `to_column`"));
                 };
+                if columns.len() != 1 {
+                    return Err(bad("relationships tests one column"));
+                }
                 format!(
                     "SELECT t.{c} FROM {table} t LEFT JOIN (SELECT DISTINCT {tc} AS k FROM {tt}) r ON t.{c} = r.k \
                      WHERE t.{c} IS NOT NULL AND r.k IS NULL",
@@ -173,7 +183,13 @@ pub async fn run(
 ) -> Result<Vec<TestResult>> {
     let mut results = Vec::new();
     for test in tests {
-        let sql = format!("SELECT COUNT(*) FROM ({}) failing", test.sql(config)?);
+        let sql = match test.test {
+            TestKind::Unique => format!(
+                "SELECT CAST(COALESCE(SUM(rows_sharing), 0) AS BIGINT) FROM ({}) failing",
+                test.sql(config)?
+            ),
+            _ => format!("SELECT COUNT(*) FROM ({}) failing", test.sql(config)?),
+        };
         let batches = ctx
             .sql(&sql)
             .await

@@ -69,3 +69,46 @@ async fn an_error_level_failure_stops_the_run() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn unique_counts_rows_and_accepted_values_checks_every_column() {
+    // Two children share a family and a locality: `unique` on family_key
+    // fails with BOTH rows; accepted_values over two columns catches the
+    // second column too.
+    let dir = tempfile::tempdir().unwrap();
+    let tests = dir.path().join("t.toml");
+    std::fs::write(
+        &tests,
+        "[[tests]]\ntable = \"episodes\"\ntest = \"unique\"\ncolumns = [\"family_key\"]\nseverity = \"warn\"\n\
+         [[tests]]\ntable = \"episodes\"\ntest = \"accepted_values\"\ncolumns = [\"sex\", \"locality\"]\n\
+         values = [\"M\", \"F\", \"U\"]\nseverity = \"warn\"\n",
+    )
+    .unwrap();
+    let mut config = config();
+    config.transform.staged_tests = tests.to_string_lossy().into_owned();
+    let rows = [
+        ep("E1", "C1", "2018-06-01")
+            .set("family_id", "F1")
+            .set("sex", "M"),
+        ep("E2", "C2", "2018-06-01")
+            .set("family_id", "F1")
+            .set("locality", "North")
+            .set("sex", "F"),
+        ep("E3", "C3", "2018-06-01")
+            .set("family_id", "F2")
+            .set("sex", "M"),
+    ];
+    let r = run_with(config, &rows, "2018-06", "2018-07-02")
+        .await
+        .unwrap();
+    let find = |name: &str| {
+        r.manifest
+            .data_tests
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap()
+            .failing_rows
+    };
+    assert_eq!(find("unique(episodes.family_key)"), 2);
+    assert_eq!(find("accepted_values(episodes.sex, locality)"), 1);
+}

@@ -889,3 +889,48 @@ async fn not_really_an_xlsx_file() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_surname_or_address_starting_with_total_is_not_a_summary_row() {
+    let lines = [
+        line("E1", "C1").with("surname", "Total"),
+        line("E2", "C2").with("forename", "Totals Court"),
+    ];
+    expect_quarantine("totalname.csv", &csv(&lines), 2, &[]).await;
+}
+
+#[tokio::test]
+async fn an_unclosed_quote_cannot_hide_rows_under_the_threshold() {
+    // 40 good rows, then a forename opening a quote that never closes: the
+    // remaining 10 rows vanish into one field. The row is quarantined with
+    // the lines it spans counted, so 11 of 51 lines are lost: over 5%.
+    let mut lines = good(40);
+    lines.push(line("E41", "C41").with("forename", "\"Bud"));
+    lines.extend((42..=51).map(|i| line(&format!("E{i}"), &format!("C{i}"))));
+    let text: String = std::iter::once(HEADER.to_string())
+        .chain(lines.iter().map(|l| {
+            l.0.iter()
+                .map(|(_, v)| v.clone())
+                .collect::<Vec<_>>()
+                .join(",")
+        }))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut config = config();
+    config.quality.max_quarantine_share = 0.05;
+    expect_error(
+        "unclosed.csv",
+        text.as_bytes(),
+        &config,
+        exit_code::DATA_QUALITY,
+        &["wrong_field_count 1"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn control_characters_are_not_part_of_ids() {
+    let lines = [line("E1", "0752506"), line("E2", "\u{0}0752506")];
+    let o = expect_quarantine("nul.csv", &csv(&lines), 2, &[]).await;
+    assert_eq!(o.child_keys[0], o.child_keys[1]);
+}

@@ -10,7 +10,7 @@ use calamine::{Data, Reader, open_workbook_auto};
 
 use crate::config::SourceConfig;
 use crate::error::{Error, Result};
-use crate::ingest::reader::{Opened, RawRecord, take_header};
+use crate::ingest::reader::{Opened, RawRecord};
 
 pub fn open_xlsx(path: &Path, source: &SourceConfig) -> Result<Opened> {
     let mut workbook = open_workbook_auto(path).map_err(|e| {
@@ -47,29 +47,38 @@ pub fn open_xlsx(path: &Path, source: &SourceConfig) -> Result<Opened> {
         .start()
         .map(|(_, column)| column as usize)
         .unwrap_or(0);
+    // header_row is the sheet's own row number (1 = row 1), empty rows
+    // included; below the header, wholly empty rows are not rows.
+    let header_line = source.header_row as u64;
+    let mut header: Option<Vec<String>> = None;
     let mut rows: Vec<RawRecord> = Vec::with_capacity(range.height());
     for (i, cells) in range.rows().enumerate() {
+        let line = first_row + i as u64 + 1;
+        if line < header_line {
+            continue;
+        }
         // Keep column positions as in the sheet, even if it starts at column C.
         let mut fields = vec![String::new(); first_column];
         fields.extend(cells.iter().map(cell_text));
-        // Rows that are wholly empty are not rows, as with blank CSV lines.
-        if fields.iter().all(|f| f.is_empty()) {
-            continue;
+        if line == header_line {
+            header = Some(fields);
+        } else if fields.iter().any(|f| !f.is_empty()) {
+            rows.push(RawRecord { line, fields });
         }
-        rows.push(RawRecord {
-            line: first_row + i as u64 + 1,
-            fields,
-        });
     }
-    let mut records = rows.into_iter().map(Ok);
-    let header = take_header(&mut records, source.header_row, path)?;
+    let Some(headers) = header else {
+        return Err(Error::Input(format!(
+            "{}: sheet `{sheet}` has no row {header_line} for the header",
+            path.display()
+        )));
+    };
     Ok(Opened {
-        headers: header.fields,
-        header_line: header.line,
+        headers,
+        header_line,
         encoding: "xlsx".into(),
         sheet: Some(sheet),
         excel: true,
-        records: Box::new(records),
+        records: Box::new(rows.into_iter().map(Ok)),
     })
 }
 

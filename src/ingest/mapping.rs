@@ -137,6 +137,18 @@ impl HeaderMap {
                 None => ignored.push(header.trim().to_string()),
             }
         }
+        // A row where no cell is a known column name is not a header row
+        // (no header, wrong header_row, wrong delimiter or encoding, not a
+        // CSV at all): its cells may be data, so they are not quoted.
+        if index.is_empty() {
+            return Err(Error::Input(format!(
+                "{}: line {header_line}: none of the {} cells of the header row is a known column name: \
+                 the file has no header row, [source] header_row points at the wrong row, or the delimiter, \
+                 encoding or format is not what [source] says",
+                file.display(),
+                headers.len()
+            )));
+        }
         for required in REQUIRED_COLUMNS {
             if !index.contains_key(required) {
                 return Err(Error::Input(format!(

@@ -153,15 +153,9 @@ pub async fn ingest(
         )));
     }
     let date = report.extract_date;
-    if report.rows_staged == 0 {
-        return Err(Error::Input(format!(
-            "{}: no usable rows ({} read, {} quarantined): nothing was staged, so the extract of {date} \
-             already in the warehouse (if any) is kept",
-            report.file, report.rows_read, report.rows_quarantined
-        )));
-    }
     let limit = config.quality.max_quarantine_share;
-    if report.quarantine_share > limit {
+    let no_rows = report.rows_staged == 0;
+    if no_rows || report.quarantine_share > limit {
         // Keep the evidence for whoever fixes the extract, but leave the
         // staged data (and so every later report) as it was.
         let prefix = format!("{REJECTED}/extract_date={date}");
@@ -172,6 +166,29 @@ pub async fn ingest(
             .await?;
         report.seconds = started.elapsed().as_secs_f64();
         put_json(warehouse, &format!("{prefix}/_ingest.json"), &report).await?;
+    }
+    let reasons = report
+        .quarantine_by_reason
+        .iter()
+        .map(|(code, n)| format!("{code} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if no_rows {
+        return Err(Error::Input(format!(
+            "{}: no usable rows ({} read, {} quarantined{}): nothing was staged, so the extract of {date} \
+             already in the warehouse (if any) is kept; the quarantine is in {}",
+            report.file,
+            report.rows_read,
+            report.rows_quarantined,
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(": {reasons}")
+            },
+            warehouse.describe(&report.quarantine_object)
+        )));
+    }
+    if report.quarantine_share > limit {
         return Err(Error::DataQuality(format!(
             "{}: {} of {} rows quarantined ({:.1}% of data rows, above the {:.1}% limit of [quality] \
              max_quarantine_share); nothing was staged. Reasons: {}. The quarantined rows (file, line, \
@@ -349,13 +366,23 @@ fn parse_extract(
                 continue;
             }
         };
-        let row = match context.parse(&record, &mut unmapped) {
+        let mut row_unmapped = Vec::new();
+        let row = match context.parse(&record, &mut row_unmapped) {
             Ok(row) => row,
             Err(issue) => {
                 quarantine.push(quarantined(record.line, issue));
                 continue;
             }
         };
+        // Counted only for rows that are used: a quarantined row's codes
+        // never reach a figure.
+        for (codeset, value) in row_unmapped {
+            *unmapped
+                .entry(codeset)
+                .or_default()
+                .entry(value)
+                .or_default() += 1;
+        }
         let fingerprint = fingerprint(&row);
         match seen.get_mut(&row.episode_key) {
             Some(first) if first.fingerprint == fingerprint && !first.conflicting => {
@@ -439,11 +466,23 @@ fn parse_extract(
         .filter(|(code, _)| reason::is_layout(code))
         .map(|(_, n)| *n)
         .sum();
-    let data_rows = rows_read - layout_rows;
+    // Lines taken in by an unclosed quote may be whole rows: they count as
+    // quarantined data in the share, so a broken file cannot pass quietly.
+    let swallowed: u64 = quarantine
+        .iter()
+        .filter(|q| q.reason.starts_with("a quoted field is not closed"))
+        .filter_map(|q| {
+            q.reason
+                .split_whitespace()
+                .find_map(|w| w.parse::<u64>().ok())
+        })
+        .map(|lines| lines - 1)
+        .sum();
+    let data_rows = rows_read - layout_rows + swallowed;
     let quarantine_share = if data_rows == 0 {
         0.0
     } else {
-        (quarantine.len() as u64 - layout_rows) as f64 / data_rows as f64
+        (quarantine.len() as u64 - layout_rows + swallowed) as f64 / data_rows as f64
     };
     quarantine::write(
         &mut quarantine,
@@ -534,7 +573,7 @@ impl RowContext<'_> {
     fn parse(
         &self,
         record: &RawRecord,
-        unmapped: &mut BTreeMap<String, BTreeMap<String, u64>>,
+        unmapped: &mut Vec<(String, String)>,
     ) -> std::result::Result<StagedEpisode, RowIssue> {
         let issue = |column: &str, code: &'static str, reason: String| RowIssue {
             column: column.into(),
@@ -545,7 +584,12 @@ impl RowContext<'_> {
         if record.fields.iter().all(|f| clean(f).is_none()) {
             return Err(issue("(row)", reason::BLANK_ROW, "the row is blank".into()));
         }
-        if record.fields.iter().any(|f| is_summary_cell(f)) {
+        // A summary row starts with "Total" and is no episode: a surname or
+        // an address that happens to begin with the word is not one.
+        let first = record.fields.iter().find_map(|f| clean(f));
+        let incomplete =
+            self.cell(record, "child_id").is_none() || self.cell(record, "referral_date").is_none();
+        if first.is_some_and(is_summary_cell) && incomplete {
             return Err(issue(
                 "(row)",
                 reason::SUMMARY_ROW,
@@ -558,6 +602,21 @@ impl RowContext<'_> {
         if record.fields.len() < expected
             || record.fields.len() > expected && has_value(&record.fields[expected..])
         {
+            let spanned = record
+                .fields
+                .iter()
+                .map(|f| f.matches('\n').count())
+                .sum::<usize>();
+            if spanned > 0 && record.fields.len() < expected {
+                return Err(issue(
+                    "(row)",
+                    reason::WRONG_FIELD_COUNT,
+                    format!(
+                        "a quoted field is not closed: the row runs over {} lines and may hold other rows",
+                        spanned + 1
+                    ),
+                ));
+            }
             let why = if record.fields.len() < expected {
                 "a value is missing or the row is cut short"
             } else {
@@ -665,11 +724,7 @@ impl RowContext<'_> {
             let code = value.and_then(|v| match self.codes.map(codeset, v) {
                 Some(code) => Some(code.to_string()),
                 None => {
-                    *unmapped
-                        .entry((*codeset).to_string())
-                        .or_default()
-                        .entry(v.to_string())
-                        .or_default() += 1;
+                    unmapped.push(((*codeset).to_string(), v.to_string()));
                     None
                 }
             });

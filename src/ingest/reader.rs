@@ -154,7 +154,7 @@ pub fn detect_encoding(path: &Path, configured: &str) -> Result<&'static Encodin
     }
     match configured {
         "windows-1252" => Ok(WINDOWS_1252),
-        "utf-8" => match first_invalid_utf8(path)? {
+        "utf-8" => match first_invalid_utf8(path)?.0 {
             None => Ok(UTF_8),
             Some(line) => Err(Error::Input(format!(
                 "{}: line {line}: the file is not valid UTF-8; set `encoding = \"windows-1252\"` \
@@ -162,11 +162,17 @@ pub fn detect_encoding(path: &Path, configured: &str) -> Result<&'static Encodin
                 path.display()
             ))),
         },
-        _ => Ok(if first_invalid_utf8(path)?.is_none() {
-            UTF_8
-        } else {
-            WINDOWS_1252
-        }),
+        _ => match first_invalid_utf8(path)? {
+            (None, _) => Ok(UTF_8),
+            // Valid UTF-8 letters and then a byte that is not: a file edited
+            // in two encodings. Guessing either would garble some rows.
+            (Some(line), true) => Err(Error::Input(format!(
+                "{}: line {line}: the file mixes encodings (UTF-8 before this line, a byte that is not \
+                 UTF-8 here); re-save it in one encoding, or set `encoding` in [source]",
+                path.display()
+            ))),
+            (Some(_), false) => Ok(WINDOWS_1252),
+        },
     }
 }
 
@@ -267,13 +273,15 @@ fn read_up_to(file: &mut File, buf: &mut [u8], path: &Path) -> Result<usize> {
 }
 
 /// Streams the file through a strict UTF-8 decoder; returns the 1-based line
-/// of the first invalid byte, if any.
-fn first_invalid_utf8(path: &Path) -> Result<Option<u64>> {
+/// of the first invalid byte, if any, and whether valid non-ASCII UTF-8 came
+/// before it.
+fn first_invalid_utf8(path: &Path) -> Result<(Option<u64>, bool)> {
     let mut file = BufReader::with_capacity(1 << 16, open(path)?);
     let mut decoder = UTF_8.new_decoder_without_bom_handling();
     let mut input = vec![0u8; 1 << 16];
     let mut output = String::with_capacity((1 << 16) * 2);
     let mut line = 1u64;
+    let mut saw_non_ascii = false;
     loop {
         let n = file
             .read(&mut input)
@@ -288,15 +296,18 @@ fn first_invalid_utf8(path: &Path) -> Result<Option<u64>> {
                 last,
             );
             line += output.bytes().filter(|b| *b == b'\n').count() as u64;
+            saw_non_ascii |= !output.is_ascii();
             consumed += read;
             match result {
                 encoding_rs::DecoderResult::InputEmpty => break,
                 encoding_rs::DecoderResult::OutputFull => continue,
-                encoding_rs::DecoderResult::Malformed(_, _) => return Ok(Some(line)),
+                encoding_rs::DecoderResult::Malformed(_, _) => {
+                    return Ok((Some(line), saw_non_ascii));
+                }
             }
         }
         if last {
-            return Ok(None);
+            return Ok((None, saw_non_ascii));
         }
     }
 }
@@ -355,6 +366,19 @@ mod tests {
         let f = file_with(b"a,b\n1,Ren\xE9e\n");
         assert_eq!(detect_encoding(f.path(), "auto").unwrap(), WINDOWS_1252);
         assert_eq!(rows(f.path(), "auto")[1][1], "Ren\u{e9}e");
+    }
+
+    #[test]
+    fn mixed_encodings_are_refused_not_guessed() {
+        // "Môn" in UTF-8 on line 2, then a lone 0x96 (a Windows-1252 dash).
+        let mut bytes = "a,b\n1,Ynys Môn\n2,x".as_bytes().to_vec();
+        bytes.extend_from_slice(b"\x96y\n");
+        let f = file_with(&bytes);
+        let err = detect_encoding(f.path(), "auto").unwrap_err().to_string();
+        assert!(
+            err.contains("line 3") && err.contains("mixes encodings"),
+            "{err}"
+        );
     }
 
     #[test]

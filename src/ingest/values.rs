@@ -6,7 +6,8 @@ use chrono::{Datelike, NaiveDate};
 
 /// Trims a raw cell and treats the usual spreadsheet placeholders as empty.
 pub fn clean(raw: &str) -> Option<&str> {
-    let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
+    // Control characters (NUL and the like) are never part of a value.
+    let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}' || c.is_control());
     match trimmed {
         "" => None,
         t if t.eq_ignore_ascii_case("#n/a") || t.eq_ignore_ascii_case("null") => None,
@@ -59,18 +60,30 @@ pub fn parse_date(value: &str, formats: &[String], excel: bool) -> Result<NaiveD
 
 /// Why a text that looks like a date is not one.
 fn diagnose_date(value: &str, formats: &[String]) -> String {
-    let parts: Vec<&str> = value.split(['/', '-', '.']).collect();
+    let parts: Vec<&str> = value.split('/').collect();
     let numbers: Vec<Option<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
+    let short = |p: &str| (1..=2).contains(&p.len());
     if let [Some(a), Some(b), Some(_)] = numbers[..] {
-        if parts[2].len() == 2 {
+        if short(parts[0]) && short(parts[1]) && parts[2].len() == 2 {
             return "has a two-digit year; write the year in full".into();
         }
-        if parts[0].len() <= 2 && a <= 12 && b > 12 && b <= 31 {
-            return "looks like a US month/day/year date; dates must be day/month/year".into();
+        if short(parts[0]) && short(parts[1]) && parts[2].len() == 4 {
+            if a <= 12 && b > 12 && b <= 31 {
+                return "looks like a US month/day/year date; dates must be day/month/year".into();
+            }
+            // dd/mm/yyyy in shape but refused: 31/02/2018 and the like.
+            return "is not a real calendar date".into();
         }
-        // Three numbers in a day/month/year or ISO shape that chrono refused:
-        // 31/02/2018, 2018-13-01 and the like.
-        return "is not a real calendar date".into();
+    }
+    let iso: Vec<&str> = value.split('-').collect();
+    if let [y, m, d] = iso[..] {
+        if y.len() == 4
+            && short(m)
+            && short(d)
+            && iso.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return "is not a real calendar date".into();
+        }
     }
     format!(
         "is not a date in an accepted layout ({})",
@@ -159,6 +172,18 @@ mod tests {
             parse_date("yesterday", &formats(), false)
                 .unwrap_err()
                 .contains("dd/mm/yyyy or yyyy-mm-dd")
+        );
+        for other_layout in ["2018/06/01", "01.06.2018", "01-06-2018"] {
+            assert!(
+                parse_date(other_layout, &formats(), false)
+                    .unwrap_err()
+                    .contains("accepted layout"),
+                "{other_layout}"
+            );
+        }
+        assert_eq!(
+            parse_date("2018-13-01", &formats(), false).unwrap_err(),
+            "is not a real calendar date"
         );
         // Excel serial numbers only in xlsx sources.
         assert_eq!(parse_date("43281", &formats(), true), Ok(d));

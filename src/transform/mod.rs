@@ -137,7 +137,17 @@ pub async fn transform(
         ))
         .await?
     {
-        Some(bytes) => serde_json::from_slice(&bytes).ok(),
+        Some(bytes) => serde_json::from_slice::<crate::ingest::IngestReport>(&bytes)
+            .ok()
+            .map(|mut report| {
+                // Unmapped source values stay in _ingest.json alone (they
+                // could be personal); the transform report keeps counts.
+                for values in report.unmapped_values.values_mut() {
+                    let rows: u64 = values.values().sum();
+                    *values = [("(rows; values in _ingest.json)".to_string(), rows)].into();
+                }
+                report
+            }),
         None => None,
     };
     register_parquet(&ctx, warehouse, "episodes", &staged_object).await?;
