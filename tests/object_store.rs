@@ -134,11 +134,7 @@ async fn run_publishes_to_s3_and_reads_back_like_a_local_run() {
         .success()
         .get_output()
         .clone();
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let printed = common::printed(&output);
     assert!(
         printed.contains(&format!("s3://{}/{prefix}/runs/2018-06/", s3.bucket)),
         "{printed}"

@@ -198,11 +198,7 @@ fn nothing_personal_in_outputs_logs_or_staged_data() {
         .success()
         .get_output()
         .clone();
-    let printed = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let printed = common::printed(&output);
     assert!(!printed.is_empty());
     let found = scanner.leaks(&printed, true);
     assert!(

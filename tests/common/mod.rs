@@ -31,6 +31,15 @@ pub fn config() -> PipelineConfig {
     config
 }
 
+/// Everything a command printed, stdout then stderr.
+pub fn printed(output: &std::process::Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 pub fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")
 }
