@@ -21,6 +21,8 @@ Exit codes:
   3   bad input: the extract or the configuration cannot be used
   4   data-quality failure: a check failed, nothing was published
   5   storage failure: the warehouse could not be read or written
+  6   warehouse busy: another run holds its lock (or committed the same
+      period first); nothing was published, try again later
   70  internal error: a bug, please report it
 
 Documentation: README.md and docs/ in the repository.";
@@ -97,6 +99,16 @@ pub enum Command {
         #[command(flatten)]
         period: PeriodArg,
     },
+    /// Remove a stuck warehouse lock (left by a run that was killed on
+    /// another machine), after showing who holds it and asking.
+    #[command(after_help = AFTER_HELP)]
+    Unlock {
+        #[command(flatten)]
+        common: Common,
+        /// Do not ask: remove the lock whoever holds it.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Write a synthetic extract (fake people, realistic shape) as CSV.
     #[command(after_help = AFTER_HELP)]
     Synth {
@@ -172,15 +184,10 @@ fn load(common: &Common, period: Option<Period>) -> Result<Loaded> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let mut storage = config.storage.clone();
+    let mut config = config;
     // Environment overrides for schedulers and test servers.
-    if let Ok(endpoint) = std::env::var("CME_STORAGE_ENDPOINT") {
-        storage.endpoint = Some(endpoint);
-    }
-    if std::env::var("CME_STORAGE_ALLOW_HTTP").is_ok_and(|v| v == "true" || v == "1") {
-        storage.allow_http = true;
-    }
-    let warehouse = Warehouse::open_with(&common.warehouse, &storage)?;
+    config.storage.apply_env()?;
+    let warehouse = Warehouse::open_with(&common.warehouse, &config.storage)?;
     let period =
         period.unwrap_or_else(|| Period::last_complete_before(chrono::Local::now().date_naive()));
     Ok(Loaded {
@@ -223,27 +230,37 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
             as_of,
         } => {
             let loaded = load(&common, period.period)?;
-            let ingest = crate::ingest::ingest(
-                &loaded.config,
-                &loaded.warehouse,
-                &ingest_options(&loaded, &input)?,
-            )
-            .await?;
-            let as_of = as_of.or(Some(ingest.extract_date));
-            let transform = crate::transform::transform(
-                &loaded.config,
-                &loaded.warehouse,
-                &TransformOptions {
-                    period: loaded.period,
-                    as_of,
-                    sql_dir: sql_dir(&loaded),
-                },
-            )
-            .await?;
-            let run_id = crate::publish::new_run_id();
-            let manifest =
-                crate::publish::publish(&loaded.config, &loaded.warehouse, loaded.period, &run_id)
-                    .await?;
+            let options = ingest_options(&loaded, &input)?;
+            let mut lock = lock(&loaded, &format!("run {}", loaded.period)).await?;
+            let stages = async {
+                let ingest =
+                    crate::ingest::ingest(&loaded.config, &loaded.warehouse, &options).await?;
+                lock.renew().await?;
+                let as_of = as_of.or(Some(ingest.extract_date));
+                let transform = crate::transform::transform(
+                    &loaded.config,
+                    &loaded.warehouse,
+                    &TransformOptions {
+                        period: loaded.period,
+                        as_of,
+                        sql_dir: sql_dir(&loaded),
+                    },
+                )
+                .await?;
+                lock.renew().await?;
+                let run_id = crate::publish::new_run_id();
+                let manifest = crate::publish::publish(
+                    &loaded.config,
+                    &loaded.warehouse,
+                    loaded.period,
+                    &run_id,
+                )
+                .await?;
+                Ok::<_, Error>((ingest, transform, manifest))
+            }
+            .await;
+            lock.release().await;
+            let (ingest, transform, manifest) = stages?;
             print_ingest(&ingest);
             print_transform(&transform);
             print_headline(&loaded, &manifest).await?;
@@ -251,12 +268,11 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Ingest { common, input } => {
             let loaded = load(&common, None)?;
-            let report = crate::ingest::ingest(
-                &loaded.config,
-                &loaded.warehouse,
-                &ingest_options(&loaded, &input)?,
-            )
-            .await?;
+            let options = ingest_options(&loaded, &input)?;
+            let lock = lock(&loaded, "ingest").await?;
+            let report = crate::ingest::ingest(&loaded.config, &loaded.warehouse, &options).await;
+            lock.release().await;
+            let report = report?;
             print_ingest(&report);
             println!(
                 "  staged      {}",
@@ -269,6 +285,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
             as_of,
         } => {
             let loaded = load(&common, period.period)?;
+            let lock = lock(&loaded, &format!("transform {}", loaded.period)).await?;
             let report = crate::transform::transform(
                 &loaded.config,
                 &loaded.warehouse,
@@ -278,17 +295,25 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
                     sql_dir: sql_dir(&loaded),
                 },
             )
-            .await?;
-            print_transform(&report);
+            .await;
+            lock.release().await;
+            print_transform(&report?);
         }
         Command::Publish { common, period } => {
             let loaded = load(&common, period.period)?;
+            let lock = lock(&loaded, &format!("publish {}", loaded.period)).await?;
             let run_id = crate::publish::new_run_id();
             let manifest =
                 crate::publish::publish(&loaded.config, &loaded.warehouse, loaded.period, &run_id)
-                    .await?;
+                    .await;
+            lock.release().await;
+            let manifest = manifest?;
             print_headline(&loaded, &manifest).await?;
             print_publish(&loaded, &manifest);
+        }
+        Command::Unlock { common, yes } => {
+            let loaded = load(&common, None)?;
+            unlock(&loaded.warehouse, yes).await?;
         }
         Command::Synth {
             output,
@@ -313,6 +338,48 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Takes the warehouse lock for a writing command.
+async fn lock(loaded: &Loaded, command: &str) -> Result<crate::lock::WarehouseLock> {
+    crate::lock::WarehouseLock::acquire(
+        &loaded.warehouse,
+        command,
+        loaded.config.storage.lock_ttl_secs,
+    )
+    .await
+}
+
+/// `cme unlock`: shows the holder, asks on a terminal unless `--yes`.
+async fn unlock(warehouse: &Warehouse, yes: bool) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let holder = match crate::lock::current_holder(warehouse).await? {
+        None => {
+            println!("warehouse {} is not locked", warehouse.display());
+            return Ok(());
+        }
+        Some(Ok(holder)) => holder.describe(),
+        Some(Err(_)) => "an unreadable lock object".to_string(),
+    };
+    println!("warehouse {} is locked by {holder}", warehouse.display());
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::Input(
+                "not removing the lock without confirmation: run `cme unlock` on a terminal, or pass --yes".into(),
+            ));
+        }
+        print!("Remove it? Only if that run is no longer running. [y/N] ");
+        std::io::stdout().flush().ok();
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer).ok();
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            println!("left the lock in place");
+            return Ok(());
+        }
+    }
+    crate::lock::force_unlock(warehouse).await?;
+    println!("lock removed");
     Ok(())
 }
 
@@ -394,6 +461,19 @@ fn print_publish(loaded: &Loaded, manifest: &Manifest) {
         println!("  {:<20} {} rows", output.table, output.rows);
     }
     println!("  {:<20} run {}", "manifest.json", manifest.run_id);
+    println!(
+        "committed   {} -> run {}",
+        loaded
+            .warehouse
+            .describe(&crate::publish::pointer::current_pointer(loaded.period)),
+        manifest.run_id
+    );
+    println!(
+        "BI dataset  {}/<table>/{}={}/",
+        loaded.warehouse.describe(crate::publish::bi::BI_PREFIX),
+        crate::publish::bi::PARTITION_KEY,
+        loaded.period
+    );
 }
 
 /// A few headline figures from the published summary, so a person sees at a

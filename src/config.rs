@@ -146,6 +146,10 @@ pub struct StorageConfig {
     /// Timeout of one request.
     #[serde(default = "default_request_timeout_secs")]
     pub request_timeout_secs: u64,
+    /// A run's warehouse lock expires this long after it was taken or last
+    /// renewed (each stage renews it); an expired lock can be taken over.
+    #[serde(default = "default_lock_ttl_secs")]
+    pub lock_ttl_secs: u64,
 }
 
 impl Default for StorageConfig {
@@ -158,7 +162,43 @@ impl Default for StorageConfig {
             retry_max: default_retry_max(),
             retry_timeout_secs: default_retry_timeout_secs(),
             request_timeout_secs: default_request_timeout_secs(),
+            lock_ttl_secs: default_lock_ttl_secs(),
         }
+    }
+}
+
+impl StorageConfig {
+    /// Overrides from the environment, for schedulers and test servers:
+    /// `CME_STORAGE_ENDPOINT`, `CME_STORAGE_ALLOW_HTTP` (`true`/`1`),
+    /// `CME_STORAGE_RETRY_MAX`, `CME_STORAGE_RETRY_TIMEOUT_SECS`,
+    /// `CME_STORAGE_REQUEST_TIMEOUT_SECS`, `CME_LOCK_TTL_SECS`.
+    pub fn apply_env(&mut self) -> Result<()> {
+        fn number<T: std::str::FromStr>(name: &str, target: &mut T) -> Result<()> {
+            if let Ok(text) = std::env::var(name) {
+                *target = text.trim().parse().map_err(|_| Error::Config {
+                    path: format!("environment variable {name}"),
+                    message: format!("`{text}` is not a whole number"),
+                })?;
+            }
+            Ok(())
+        }
+        if let Ok(endpoint) = std::env::var("CME_STORAGE_ENDPOINT") {
+            self.endpoint = Some(endpoint);
+        }
+        if let Ok(value) = std::env::var("CME_STORAGE_ALLOW_HTTP") {
+            self.allow_http = matches!(value.trim(), "true" | "1");
+        }
+        number("CME_STORAGE_RETRY_MAX", &mut self.retry_max)?;
+        number(
+            "CME_STORAGE_RETRY_TIMEOUT_SECS",
+            &mut self.retry_timeout_secs,
+        )?;
+        number(
+            "CME_STORAGE_REQUEST_TIMEOUT_SECS",
+            &mut self.request_timeout_secs,
+        )?;
+        number("CME_LOCK_TTL_SECS", &mut self.lock_ttl_secs)?;
+        Ok(())
     }
 }
 
@@ -170,6 +210,9 @@ fn default_retry_timeout_secs() -> u64 {
 }
 fn default_request_timeout_secs() -> u64 {
     30
+}
+fn default_lock_ttl_secs() -> u64 {
+    3600
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -17,6 +17,9 @@ pub mod exit_code {
     pub const DATA_QUALITY: i32 = 4;
     /// Reading or writing the warehouse (object storage) failed.
     pub const STORAGE: i32 = 5;
+    /// Another run holds the warehouse lock, or committed the same period
+    /// while this one was writing: nothing was published; try again later.
+    pub const BUSY: i32 = 6;
     /// A bug: something the pipeline should never do.
     pub const INTERNAL: i32 = 70;
 }
@@ -41,6 +44,10 @@ pub enum Error {
         message: String,
     },
 
+    /// Another run holds the warehouse, or won the race to commit a period.
+    #[error("{0}")]
+    Busy(String),
+
     #[error("{0}")]
     Internal(String),
 }
@@ -51,6 +58,7 @@ impl Error {
             Error::Input(_) | Error::Config { .. } => exit_code::BAD_INPUT,
             Error::DataQuality(_) => exit_code::DATA_QUALITY,
             Error::Storage { .. } => exit_code::STORAGE,
+            Error::Busy(_) => exit_code::BUSY,
             Error::Internal(_) => exit_code::INTERNAL,
         }
     }
@@ -60,6 +68,7 @@ impl Error {
             Error::Input(_) | Error::Config { .. } => "bad input",
             Error::DataQuality(_) => "data quality",
             Error::Storage { .. } => "storage",
+            Error::Busy(_) => "warehouse busy",
             Error::Internal(_) => "internal",
         }
     }
@@ -73,6 +82,27 @@ impl Error {
             operation,
             path: path.into(),
             message: err.to_string(),
+        }
+    }
+
+    /// Adds what a failure left behind to its message (storage and busy
+    /// errors), e.g. that the period's committed run is untouched.
+    pub fn with_note(self, note: &str) -> Self {
+        match self {
+            Error::Storage {
+                operation,
+                path,
+                message,
+            } => Error::Storage {
+                operation,
+                path,
+                message: format!("{message}; {note}"),
+            },
+            Error::Busy(message) => Error::Busy(format!("{message}; {note}")),
+            Error::Input(message) => Error::Input(format!("{message}; {note}")),
+            Error::DataQuality(message) => Error::DataQuality(format!("{message}; {note}")),
+            Error::Internal(message) => Error::Internal(format!("{message}; {note}")),
+            other => other,
         }
     }
 

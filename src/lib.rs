@@ -11,6 +11,7 @@ pub mod config;
 pub mod datatests;
 pub mod error;
 pub mod ingest;
+pub mod lock;
 pub mod progress;
 pub mod publish;
 pub mod synth;

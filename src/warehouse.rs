@@ -8,7 +8,9 @@
 //! work/YYYY-MM/tables/<table>.parquet                        transform output
 //! work/YYYY-MM/_transform.json                               transform report
 //! runs/YYYY-MM/<run id>/<table>.parquet, manifest.json       published run
-//! runs/YYYY-MM/latest.json                                   newest run of the period
+//! runs/YYYY-MM/current.json                                  the period's committed run
+//! bi/<table>/report_month=YYYY-MM/<table>.parquet            BI copy of the current run
+//! _lock.json                                                 held while a run writes
 //! ```
 
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use url::Url;
 
 use crate::config::StorageConfig;
@@ -283,5 +285,89 @@ impl Warehouse {
                 .map_err(|e| Error::storage("delete", self.describe(&relative), e))?;
         }
         Ok(())
+    }
+
+    pub async fn delete(&self, relative: &str) -> Result<()> {
+        match self.store.delete(&self.path(relative)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::storage("delete", self.describe(relative), e)),
+        }
+    }
+
+    /// Reads an object, if it exists, with the version a conditional
+    /// replace of it must name.
+    pub async fn get_versioned(&self, relative: &str) -> Result<Option<(Bytes, UpdateVersion)>> {
+        match self.store.get(&self.path(relative)).await {
+            Ok(result) => {
+                let version = UpdateVersion {
+                    e_tag: result.meta.e_tag.clone(),
+                    version: result.meta.version.clone(),
+                };
+                let bytes = result
+                    .bytes()
+                    .await
+                    .map_err(|e| Error::storage("read", self.describe(relative), e))?;
+                Ok(Some((bytes, version)))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Error::storage("read", self.describe(relative), e)),
+        }
+    }
+
+    /// Writes `relative` only if it does not exist yet, or only if it is
+    /// still at `expected` (the version [`Self::get_versioned`] returned).
+    /// Returns the version written, or `None` when the condition failed:
+    /// someone else wrote first.
+    ///
+    /// Object stores check the condition on the server. The local file
+    /// system has no conditional replace (object_store reports it as not
+    /// implemented), so there the version is compared and the file then
+    /// replaced atomically by rename; the warehouse lock keeps that gap
+    /// closed in practice (docs/storage.md).
+    pub async fn put_if(
+        &self,
+        relative: &str,
+        bytes: Bytes,
+        expected: Option<&UpdateVersion>,
+    ) -> Result<Option<UpdateVersion>> {
+        let path = self.path(relative);
+        let mode = match expected {
+            None => PutMode::Create,
+            Some(version) => PutMode::Update(version.clone()),
+        };
+        let attempt = self
+            .store
+            .put_opts(
+                &path,
+                PutPayload::from(bytes.clone()),
+                PutOptions::from(mode),
+            )
+            .await;
+        match attempt {
+            Ok(written) => Ok(Some(written.into())),
+            Err(object_store::Error::AlreadyExists { .. })
+            | Err(object_store::Error::Precondition { .. }) => Ok(None),
+            Err(object_store::Error::NotImplemented { .. }) if expected.is_some() => {
+                let expected = expected.expect("checked above");
+                let now = match self.store.head(&path).await {
+                    Ok(meta) => UpdateVersion {
+                        e_tag: meta.e_tag,
+                        version: meta.version,
+                    },
+                    Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                    Err(e) => return Err(Error::storage("read", self.describe(relative), e)),
+                };
+                if &now != expected {
+                    return Ok(None);
+                }
+                let written = self
+                    .store
+                    .put(&path, PutPayload::from(bytes))
+                    .await
+                    .map_err(|e| Error::storage("write", self.describe(relative), e))?;
+                Ok(Some(written.into()))
+            }
+            Err(e) => Err(Error::storage("write", self.describe(relative), e)),
+        }
     }
 }

@@ -71,9 +71,10 @@ fn run_on_the_sample_prints_a_summary_and_publishes() {
     assert!(stdout.contains("new children (1a)"), "{stdout}");
     assert!(stdout.contains("188"), "{stdout}");
     assert!(stdout.contains("published"), "{stdout}");
-    let pointer: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(warehouse.join("runs/2018-06/latest.json")).unwrap())
-            .unwrap();
+    let pointer: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(warehouse.join("runs/2018-06/current.json")).unwrap(),
+    )
+    .unwrap();
     let manifest_path = warehouse.join(pointer["manifest"].as_str().unwrap());
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(manifest_path).unwrap()).unwrap();

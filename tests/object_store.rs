@@ -4,6 +4,8 @@
 //! values as a local-folder run; and no credential in any output.
 
 mod common;
+#[path = "common/fault_proxy.rs"]
+mod fault_proxy;
 
 use std::sync::Arc;
 
@@ -11,13 +13,24 @@ use assert_cmd::Command;
 use common::repo;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::SessionContext;
+use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 const SAMPLE: &str = "data/sample/cme-extract-sample.csv";
 const KEY: &str = "object-store-test-pseudonym-key-01";
+const RUN_JUNE: [&str; 7] = [
+    "run",
+    "--period",
+    "2018-06",
+    "--input",
+    SAMPLE,
+    "--extract-date",
+    "2018-07-02",
+];
 
+#[derive(Clone)]
 struct S3 {
     endpoint: String,
     bucket: String,
@@ -47,8 +60,8 @@ fn unique_prefix(name: &str) -> String {
     format!("{name}-{}-{nanos}", std::process::id())
 }
 
-fn cme(s3: &S3, warehouse: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::cargo_bin("cme").unwrap();
+fn cme_std(s3: &S3, warehouse: &str, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("cme"));
     cmd.current_dir(repo())
         .env("CME_PSEUDONYM_KEY", KEY)
         .env("AWS_ACCESS_KEY_ID", &s3.key)
@@ -60,6 +73,10 @@ fn cme(s3: &S3, warehouse: &str, args: &[&str]) -> Command {
         .args(args)
         .args(["--warehouse", warehouse]);
     cmd
+}
+
+fn cme(s3: &S3, warehouse: &str, args: &[&str]) -> Command {
+    Command::from_std(cme_std(s3, warehouse, args))
 }
 
 fn store(s3: &S3) -> Arc<dyn ObjectStore> {
@@ -76,7 +93,7 @@ fn store(s3: &S3) -> Arc<dyn ObjectStore> {
     )
 }
 
-/// Every published table of the run `latest.json` names, as sorted text.
+/// Every published table of the run `current.json` names, as sorted text.
 async fn tables_through_pointer(
     ctx: &SessionContext,
     base: &str,
@@ -152,7 +169,7 @@ async fn run_publishes_to_s3_and_reads_back_like_a_local_run() {
         .assert()
         .success();
 
-    // Read both back through latest.json with DataFusion.
+    // Read both back through current.json with DataFusion.
     let store = store(&s3);
     let ctx = cme::transform::session::local_session();
     let base = url::Url::parse(&format!("s3://{}/", s3.bucket)).unwrap();
@@ -175,7 +192,7 @@ async fn run_publishes_to_s3_and_reads_back_like_a_local_run() {
         }
     };
     let pointer: serde_json::Value =
-        serde_json::from_str(&get("runs/2018-06/latest.json").await).unwrap();
+        serde_json::from_str(&get("runs/2018-06/current.json").await).unwrap();
     let manifest_text = get(pointer["manifest"].as_str().unwrap()).await;
     assert!(!manifest_text.contains(&s3.secret));
     // The closure below must be synchronous: fetch the manifest first.
@@ -188,7 +205,7 @@ async fn run_publishes_to_s3_and_reads_back_like_a_local_run() {
     .await;
 
     let local_pointer: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(local_wh.join("runs/2018-06/latest.json")).unwrap())
+        serde_json::from_slice(&std::fs::read(local_wh.join("runs/2018-06/current.json")).unwrap())
             .unwrap();
     let local_read = |relative: &str| std::fs::read_to_string(local_wh.join(relative)).unwrap();
     let local_tables = tables_through_pointer(
@@ -261,4 +278,243 @@ fn a_storage_failure_is_the_storage_exit_code_and_prints_no_secret() {
         "{stderr}"
     );
     assert!(!stderr.contains(&dead.secret), "{stderr}");
+}
+
+/// Text of an object under `prefix` in the test bucket, read directly (not
+/// through any proxy).
+async fn read_text(store: &Arc<dyn ObjectStore>, prefix: &str, relative: &str) -> String {
+    let path = ObjectPath::from(format!("{prefix}/{relative}"));
+    let bytes = store.get(&path).await.unwrap().bytes().await.unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+async fn read_bytes(store: &Arc<dyn ObjectStore>, prefix: &str, relative: &str) -> Vec<u8> {
+    let path = ObjectPath::from(format!("{prefix}/{relative}"));
+    store
+        .get(&path)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec()
+}
+
+/// (table, sha256 of its bytes as stored now) for each output of the run
+/// the period's pointer names, and that run's id.
+async fn current_run(
+    store: &Arc<dyn ObjectStore>,
+    prefix: &str,
+) -> (String, Vec<(String, String)>) {
+    use sha2::{Digest, Sha256};
+    let pointer: serde_json::Value =
+        serde_json::from_str(&read_text(store, prefix, "runs/2018-06/current.json").await).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &read_text(store, prefix, pointer["manifest"].as_str().unwrap()).await,
+    )
+    .unwrap();
+    let mut tables = Vec::new();
+    for output in manifest["outputs"].as_array().unwrap() {
+        let bytes = read_bytes(store, prefix, output["object"].as_str().unwrap()).await;
+        let sha = hex::encode(Sha256::digest(&bytes));
+        assert_eq!(
+            sha,
+            output["sha256"].as_str().unwrap(),
+            "a file of the run changed"
+        );
+        tables.push((output["table"].as_str().unwrap().to_string(), sha));
+    }
+    (pointer["run_id"].as_str().unwrap().to_string(), tables)
+}
+
+#[tokio::test]
+async fn a_publish_cut_off_midway_leaves_the_committed_run_intact_and_a_rerun_succeeds() {
+    let s3 = s3();
+    let proxy = fault_proxy::FaultProxy::start(&s3.endpoint);
+    let via_proxy = S3 {
+        endpoint: proxy.endpoint.clone(),
+        ..s3.clone()
+    };
+    let prefix = unique_prefix("fault");
+    let warehouse = format!("s3://{}/{prefix}", s3.bucket);
+    let store = store(&s3);
+
+    // A good run of June.
+    let out = cme(&via_proxy, &warehouse, &RUN_JUNE).output().unwrap();
+    assert!(out.status.success(), "{}", common::printed(&out));
+    let (good_run, good_tables) = current_run(&store, &prefix).await;
+    assert_eq!(good_tables.len(), 4);
+    let bi_before = read_bytes(
+        &store,
+        &prefix,
+        "bi/performance_summary/report_month=2018-06/performance_summary.parquet",
+    )
+    .await;
+
+    // The rerun's storage goes away after the first object of its run
+    // folder: the second table's PUT is cut, and nothing answers after that.
+    proxy.stop_server_at_put("/runs/2018-06/", 2);
+    let out = cme(&via_proxy, &warehouse, &RUN_JUNE)
+        .env("CME_STORAGE_RETRY_MAX", "1")
+        .env("CME_STORAGE_RETRY_TIMEOUT_SECS", "5")
+        .timeout(std::time::Duration::from_secs(180))
+        .output()
+        .unwrap();
+    let printed = common::printed(&out);
+    assert_eq!(out.status.code(), Some(5), "{printed}");
+    assert!(proxy.is_down());
+    assert_eq!(
+        proxy.forwarded_puts().len(),
+        1,
+        "{:?}",
+        proxy.forwarded_puts()
+    );
+    assert!(
+        printed.contains(&format!(
+            "nothing was committed: runs/2018-06/current.json still names run {good_run}, untouched"
+        )),
+        "{printed}"
+    );
+    assert!(!printed.contains(&s3.secret));
+
+    // Read directly: the pointer still names the good run, whose files are
+    // intact, and the BI copy is the good run's.
+    let (still, tables) = current_run(&store, &prefix).await;
+    assert_eq!(still, good_run);
+    assert_eq!(tables, good_tables);
+    let bi_after = read_bytes(
+        &store,
+        &prefix,
+        "bi/performance_summary/report_month=2018-06/performance_summary.parquet",
+    )
+    .await;
+    assert!(bi_after == bi_before, "the BI copy changed");
+
+    // The server is back: a rerun succeeds. The cut-off run could not
+    // release its lock; its process is gone, so the rerun takes it over.
+    proxy.restore();
+    let out = cme(&via_proxy, &warehouse, &RUN_JUNE).output().unwrap();
+    let printed = common::printed(&out);
+    assert!(out.status.success(), "{printed}");
+    assert!(
+        printed.contains("its process no longer exists"),
+        "{printed}"
+    );
+    let (rerun, rerun_tables) = current_run(&store, &prefix).await;
+    assert_ne!(rerun, good_run);
+    // Same inputs and configuration: identical tables (idempotent rerun).
+    assert_eq!(rerun_tables, good_tables);
+    let pointer: serde_json::Value =
+        serde_json::from_str(&read_text(&store, &prefix, "runs/2018-06/current.json").await)
+            .unwrap();
+    assert_eq!(pointer["previous_run_id"], good_run.as_str());
+    let lock = store
+        .head(&ObjectPath::from(format!("{prefix}/_lock.json")))
+        .await;
+    assert!(
+        matches!(lock, Err(object_store::Error::NotFound { .. })),
+        "the lock is released"
+    );
+}
+
+#[tokio::test]
+async fn two_runs_started_together_exactly_one_publishes() {
+    let s3 = s3();
+    let prefix = unique_prefix("race");
+    let warehouse = format!("s3://{}/{prefix}", s3.bucket);
+    let children: Vec<std::process::Child> = (0..2)
+        .map(|_| {
+            cme_std(&s3, &warehouse, &RUN_JUNE)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<std::process::Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let mut codes: Vec<Option<i32>> = outputs.iter().map(|o| o.status.code()).collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        [Some(0), Some(6)],
+        "{}\n----\n{}",
+        common::printed(&outputs[0]),
+        common::printed(&outputs[1])
+    );
+    let winner = outputs.iter().find(|o| o.status.success()).unwrap();
+    let loser = outputs.iter().find(|o| !o.status.success()).unwrap();
+    let stderr = String::from_utf8_lossy(&loser.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "warehouse s3://{}/{prefix} is locked by `run 2018-06` on host",
+            s3.bucket
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+
+    // One complete run folder, and the pointer names the winner's run.
+    let store = store(&s3);
+    let objects: Vec<String> = store
+        .list(Some(&ObjectPath::from(format!("{prefix}/runs/2018-06"))))
+        .map_ok(|m| m.location.to_string())
+        .try_collect()
+        .await
+        .unwrap();
+    let manifests: Vec<&String> = objects
+        .iter()
+        .filter(|o| o.ends_with("/manifest.json"))
+        .collect();
+    assert_eq!(manifests.len(), 1, "{objects:?}");
+    let (run_id, _) = current_run(&store, &prefix).await;
+    assert!(
+        String::from_utf8_lossy(&winner.stdout).contains(&format!("run {run_id}")),
+        "{}",
+        common::printed(winner)
+    );
+}
+
+/// The pointer's conditional put on a real S3 server (If-None-Match,
+/// If-Match): a commit from a stale version loses.
+#[tokio::test]
+async fn a_commit_from_a_stale_pointer_version_is_refused_by_s3() {
+    use cme::publish::pointer;
+    let s3 = s3();
+    let prefix = unique_prefix("pointer");
+    // The library opens the warehouse with credentials from the environment.
+    let storage = cme::config::StorageConfig {
+        endpoint: Some(s3.endpoint.clone()),
+        allow_http: true,
+        region: Some("us-east-1".into()),
+        ..Default::default()
+    };
+    // SAFETY: set before any thread of this test reads the environment;
+    // other tests in this binary set the same values.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", &s3.key);
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", &s3.secret);
+    }
+    let wh =
+        cme::warehouse::Warehouse::open_with(&format!("s3://{}/{prefix}", s3.bucket), &storage)
+            .unwrap();
+    let period = cme::calendar::Period::parse("2018-06").unwrap();
+    pointer::commit(&wh, period, "run-a", "m", None)
+        .await
+        .unwrap();
+    let err = pointer::commit(&wh, period, "run-x", "m", None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 6, "{err}");
+    let seen = pointer::read(&wh, period).await.unwrap().unwrap();
+    pointer::commit(&wh, period, "run-b", "m", Some(&seen))
+        .await
+        .unwrap();
+    let err = pointer::commit(&wh, period, "run-c", "m", Some(&seen))
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 6);
+    assert!(err.to_string().contains("now names run run-b"), "{err}");
 }

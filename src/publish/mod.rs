@@ -1,41 +1,33 @@
 //! Publish stage: the transform's tables -> `runs/<period>/<run id>/` with a
-//! manifest, then the period's `latest.json` pointer.
+//! manifest, then the period's `current.json` pointer, then the BI copies.
 //!
 //! Every table is checked to carry only types BI tools read (plain UTF-8
 //! strings, DATE, no nanosecond timestamps) before anything is copied; the
-//! manifest is written after all tables, and the pointer after the manifest,
-//! so a reader that starts from the pointer never sees a partial run.
+//! manifest is written after all tables, and the pointer moves (a
+//! conditional put) after the manifest, so a reader that starts from the
+//! pointer never sees a partial run. A run that fails before the pointer
+//! moves leaves the period's committed run as it was, says so, and removes
+//! what it wrote if the store still answers.
 
+pub mod bi;
 pub mod manifest;
+pub mod pointer;
 
 use std::time::Instant;
 
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::prelude::SessionContext;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::calendar::Period;
 use crate::config::PipelineConfig;
 use crate::error::{Error, Result};
-use crate::ingest::IngestReport;
 use crate::transform::{TransformReport, work_prefix};
 use crate::warehouse::Warehouse;
 use manifest::{InputFile, Manifest, OutputFile, StageSeconds, Tool};
 
 pub fn run_prefix(period: Period, run_id: &str) -> String {
     format!("runs/{period}/{run_id}")
-}
-
-pub fn latest_pointer(period: Period) -> String {
-    format!("runs/{period}/latest.json")
-}
-
-/// `runs/<period>/latest.json`: names the newest complete run of a period.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct LatestPointer {
-    pub run_id: String,
-    pub manifest: String,
 }
 
 /// A new run id: UTC time to the second plus a few random hex digits.
@@ -60,13 +52,78 @@ pub async fn publish(
                 "nothing to publish for {period}: run `cme transform --period {period}` first"
             ))
         })?;
-    let ingest: Option<IngestReport> = transform.ingest.clone();
-
     let ctx = crate::transform::session::session(&config.engine, warehouse)?;
     for table in &transform.tables {
         check_bi_types(&ctx, warehouse, &table.name, &table.object).await?;
     }
 
+    // The version read now is the one the commit must replace: a run that
+    // commits this period meanwhile makes our commit fail, not vanish.
+    let before = pointer::read(warehouse, period).await?;
+    let untouched = match &before {
+        Some((p, _)) => format!(
+            "nothing was committed: {} still names run {}, untouched",
+            pointer::current_pointer(period),
+            p.run_id
+        ),
+        None => format!("nothing was committed: {period} has no published run"),
+    };
+    let prefix = run_prefix(period, run_id);
+    let written = write_run(config, warehouse, period, run_id, &transform, started).await;
+    let manifest = match written {
+        Ok(manifest) => manifest,
+        Err(e) => {
+            discard(warehouse, &prefix).await;
+            return Err(e.with_note(&untouched));
+        }
+    };
+    let manifest_object = format!("{prefix}/manifest.json");
+    if let Err(e) =
+        pointer::commit(warehouse, period, run_id, &manifest_object, before.as_ref()).await
+    {
+        if matches!(e, Error::Busy(_)) {
+            // Another run won: its files must stay, ours go.
+            discard(warehouse, &prefix).await;
+            return Err(e);
+        }
+        // The pointer write itself failed: it may or may not have landed,
+        // so our files stay and the message says how to check.
+        return Err(e.with_note(&format!(
+            "the commit of run {run_id} did not complete: read {} to see which run {period} has",
+            pointer::current_pointer(period)
+        )));
+    }
+    tracing::info!(run_id, period = %period, "committed");
+    bi::refresh(warehouse, period, &manifest.outputs)
+        .await
+        .map_err(|e| {
+            e.with_note(&format!(
+                "run {run_id} is committed for {period}, but some of its BI copies under {}/ were not refreshed: run `cme publish --period {period}` again",
+                bi::BI_PREFIX
+            ))
+        })?;
+    tracing::info!(run_id, period = %period, "published");
+    Ok(manifest)
+}
+
+/// Removes an uncommitted run's files, if the store lets us; a folder left
+/// behind has no pointer to it, so no reader that follows pointers sees it.
+async fn discard(warehouse: &Warehouse, prefix: &str) {
+    if let Err(e) = warehouse.delete_prefix(prefix).await {
+        tracing::warn!(error = %e, "could not remove the uncommitted run folder {prefix}/; it is not referenced and can be deleted");
+    }
+}
+
+/// Writes a run's tables and then its manifest under `runs/<period>/<run id>/`.
+async fn write_run(
+    config: &PipelineConfig,
+    warehouse: &Warehouse,
+    period: Period,
+    run_id: &str,
+    transform: &TransformReport,
+    started: Instant,
+) -> Result<Manifest> {
+    let ingest = transform.ingest.clone();
     let prefix = run_prefix(period, run_id);
     let mut sources: Vec<(String, String, u64)> = transform
         .tables
@@ -144,13 +201,6 @@ pub async fn publish(
     let manifest_object = format!("{prefix}/manifest.json");
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::internal("manifest", e))?;
     warehouse.put(&manifest_object, json.into()).await?;
-    let pointer = LatestPointer {
-        run_id: run_id.to_string(),
-        manifest: manifest_object,
-    };
-    let json = serde_json::to_vec_pretty(&pointer).map_err(|e| Error::internal("pointer", e))?;
-    warehouse.put(&latest_pointer(period), json.into()).await?;
-    tracing::info!(run_id, period = %period, "published");
     Ok(manifest)
 }
 
