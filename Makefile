@@ -14,7 +14,7 @@ WAREHOUSE ?= ./warehouse
 SAMPLE := data/sample/cme-extract-sample.csv
 TEST_VENV := .venv-test
 
-.PHONY: run build test test-deps sample bench fmt clean
+.PHONY: run build test test-deps sample bench fmt clean report-screenshot
 
 ## run: build, then run every stage on the bundled sample and publish to ./warehouse
 run: build
@@ -24,15 +24,17 @@ run: build
 build:
 	$(CARGO) build --bin cme
 
-## test: install what the tests need (pyarrow, an S3 server), start it, run the tests
+## test: install what the tests need (pyarrow, DuckDB, Chromium, an S3 server), start it, run the tests
 test: test-deps
 	VENV=$(TEST_VENV) bash scripts/test.sh
 
-test-deps: $(TEST_VENV)/.installed
+test-deps: $(TEST_VENV)/.installed-2
+	bash scripts/install-chromium.sh
 
-$(TEST_VENV)/.installed:
+# pyarrow and DuckDB read the published Parquet back in the tests (docs/bi.md).
+$(TEST_VENV)/.installed-2:
 	$(PYTHON) -m venv $(TEST_VENV)
-	$(TEST_VENV)/bin/pip install --quiet --disable-pip-version-check pyarrow
+	$(TEST_VENV)/bin/pip install --quiet --disable-pip-version-check pyarrow duckdb==1.5.5
 	touch $@
 
 ## sample: regenerate the bundled synthetic sample (deterministic)
@@ -50,3 +52,7 @@ fmt:
 
 clean:
 	rm -rf warehouse $(TEST_VENV)
+
+## report-screenshot: refresh docs/report-screenshot.png from the sample's report
+report-screenshot:
+	CME_UPDATE_SCREENSHOT=1 $(CARGO) test --test report_browser

@@ -75,6 +75,8 @@ pub struct PipelineConfig {
     pub transform: TransformConfig,
     #[serde(default)]
     pub publish: PublishConfig,
+    #[serde(default)]
+    pub report: ReportConfig,
     pub codesets: BTreeMap<String, Vec<Category>>,
     pub indicators: Vec<IndicatorConfig>,
     /// Folder of the pipeline file: relative paths in it resolve from here.
@@ -345,6 +347,96 @@ fn default_sql_dir() -> String {
 pub struct PublishConfig {
     #[serde(default = "default_tables")]
     pub tables: Vec<String>,
+}
+
+/// `[report]`: the rendered performance summary (docs/report.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Write `report.html` (internal readers).
+    #[serde(default = "yes")]
+    pub html: bool,
+    /// Write `report.json` (the same content as data).
+    #[serde(default = "yes")]
+    pub json: bool,
+    /// The page template (minijinja), relative to the pipeline file.
+    #[serde(default = "default_report_template")]
+    pub template: String,
+    /// The commentary sentences (TOML of minijinja templates).
+    #[serde(default = "default_commentary")]
+    pub commentary: String,
+    #[serde(default)]
+    pub public: PublicConfig,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        Self {
+            html: true,
+            json: true,
+            template: default_report_template(),
+            commentary: default_commentary(),
+            public: PublicConfig::default(),
+        }
+    }
+}
+
+/// `[report.public]`: the variant safe to share, with small-number
+/// suppression (docs/suppression.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicConfig {
+    /// Write `public/report-public.html` and the public tables.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Counts from 1 to this are suppressed.
+    #[serde(default = "default_threshold")]
+    pub threshold: i64,
+    /// What a suppressed cell shows.
+    #[serde(default = "default_marker")]
+    pub marker: String,
+    /// Headline indicators that are totals of published breakdowns: shown
+    /// as they are, like breakdown totals. Other headline counts are
+    /// suppressed when small.
+    #[serde(default = "default_public_totals")]
+    pub totals: Vec<String>,
+    /// Public Parquet tables written under `public/` of the run.
+    #[serde(default = "default_public_tables")]
+    pub tables: Vec<String>,
+}
+
+impl Default for PublicConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            threshold: default_threshold(),
+            marker: default_marker(),
+            totals: default_public_totals(),
+            tables: default_public_tables(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_report_template() -> String {
+    "report/report.html.j2".into()
+}
+fn default_commentary() -> String {
+    "report/commentary.toml".into()
+}
+fn default_threshold() -> i64 {
+    4
+}
+fn default_marker() -> String {
+    "c".into()
+}
+fn default_public_totals() -> Vec<String> {
+    vec!["1a".into(), "6".into(), "7".into()]
+}
+fn default_public_tables() -> Vec<String> {
+    vec!["performance_summary".into(), "quarterly_tables".into()]
 }
 
 impl Default for PublishConfig {

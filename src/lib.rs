@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod lock;
 pub mod progress;
 pub mod publish;
+pub mod report;
 pub mod synth;
 pub mod transform;
 pub mod warehouse;

@@ -95,7 +95,10 @@ fn run_on_the_sample_prints_a_summary_and_publishes() {
             "indicator_values",
             "performance_summary",
             "quarterly_tables",
-            "quarantine"
+            "monthly_series",
+            "quarantine",
+            "public_performance_summary",
+            "public_quarterly_tables"
         ]
     );
     assert_eq!(input["rows_quarantined"], 0);

@@ -630,3 +630,63 @@ async fn breakdown_that_does_not_sum_fails_the_run_before_publishing() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn monthly_series_counts_new_and_active_children_over_13_months() {
+    // June 2018: the months June 2017 .. June 2018.
+    // B: referred 10 June 2017, closed 1 August 2017 -> new in Jun 17,
+    //    active at the end of Jun 17 and Jul 17 (closed after 31 July).
+    // C: referred May 2017 (before the window), closed 15 January 2018 ->
+    //    active at the end of Jun 17 .. Dec 17.
+    // D: two episodes in March 2018, both open -> new 1 (distinct child) in
+    //    Mar 18, active from Mar 18.
+    // A: referred 5 June 2018 -> new in Jun 18, active at its end.
+    let r = run(
+        &[
+            ep("E1", "B", "2017-06-10").closed("2017-08-01"),
+            ep("E2", "C", "2017-05-20").closed("2018-01-15"),
+            ep("E3", "D", "2018-03-02"),
+            ep("E4", "D", "2018-03-20"),
+            ep("E5", "A", "2018-06-05"),
+        ],
+        "2018-06",
+    )
+    .await;
+    let batches = r
+        .query(
+            "SELECT month, month_label, new_children, active_children FROM monthly_series ORDER BY month_order",
+        )
+        .await;
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string();
+    let rows: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with("| 20"))
+        .map(|l| {
+            l.split('|')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "2017-06 Jun 2017 1 2",
+            "2017-07 Jul 2017 0 2",
+            "2017-08 Aug 2017 0 1",
+            "2017-09 Sep 2017 0 1",
+            "2017-10 Oct 2017 0 1",
+            "2017-11 Nov 2017 0 1",
+            "2017-12 Dec 2017 0 1",
+            "2018-01 Jan 2018 0 0",
+            "2018-02 Feb 2018 0 0",
+            "2018-03 Mar 2018 1 1",
+            "2018-04 Apr 2018 0 1",
+            "2018-05 May 2018 0 1",
+            "2018-06 Jun 2018 1 2",
+        ]
+    );
+}

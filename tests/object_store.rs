@@ -215,7 +215,7 @@ async fn run_publishes_to_s3_and_reads_back_like_a_local_run() {
         local_read,
     )
     .await;
-    assert_eq!(remote.len(), 4);
+    assert_eq!(remote.len(), 7);
     assert_eq!(remote, local_tables, "S3 and local runs differ");
 
     // pyarrow reads the same table from S3.
@@ -343,7 +343,7 @@ async fn a_publish_cut_off_midway_leaves_the_committed_run_intact_and_a_rerun_su
     let out = cme(&via_proxy, &warehouse, &RUN_JUNE).output().unwrap();
     assert!(out.status.success(), "{}", common::printed(&out));
     let (good_run, good_tables) = current_run(&store, &prefix).await;
-    assert_eq!(good_tables.len(), 4);
+    assert_eq!(good_tables.len(), 7);
     let bi_before = read_bytes(
         &store,
         &prefix,

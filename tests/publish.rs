@@ -14,11 +14,14 @@ use serde_json::Value;
 
 const KEY: &str = "publish-test-pseudonym-key-00000001";
 const SAMPLE: &str = "data/sample/cme-extract-sample.csv";
-const TABLES: [&str; 4] = [
+const TABLES: [&str; 7] = [
     "indicator_values",
     "performance_summary",
     "quarterly_tables",
+    "monthly_series",
     "quarantine",
+    "public_performance_summary",
+    "public_quarterly_tables",
 ];
 
 fn cme(warehouse: &Path, args: &[&str]) -> Command {

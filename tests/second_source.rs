@@ -20,10 +20,11 @@ const CASESYS_CSV: &str = "data/sample/casesys-extract-sample.csv";
 const CASESYS_XLSX: &str = "data/sample/casesys-extract-sample.xlsx";
 const PERIOD: &str = "2018-06";
 const EXTRACT_DATE: &str = "2018-07-02";
-const TABLES: [&str; 3] = [
+const TABLES: [&str; 4] = [
     "indicator_values",
     "performance_summary",
     "quarterly_tables",
+    "monthly_series",
 ];
 
 /// pipelines/casesys.toml with the test key, as `common::config()` loads cme.toml.

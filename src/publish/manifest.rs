@@ -15,6 +15,10 @@ pub struct Manifest {
     pub created_at: String,
     pub inputs: Vec<InputFile>,
     pub outputs: Vec<OutputFile>,
+    /// The rendered reports of the run (report.html, report.json, the
+    /// public variant under public/).
+    #[serde(default)]
+    pub reports: Vec<ReportFile>,
     pub checks_passed: Vec<String>,
     /// Every data test of ingest and transform, passed or (warn) failed.
     pub data_tests: Vec<crate::datatests::TestResult>,
@@ -60,6 +64,14 @@ pub struct OutputFile {
     pub table: String,
     pub object: String,
     pub rows: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReportFile {
+    /// Path inside the run folder, e.g. `report.html`, `public/report-public.html`.
+    pub name: String,
+    pub object: String,
     pub sha256: String,
 }
 

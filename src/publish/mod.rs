@@ -24,7 +24,7 @@ use crate::config::PipelineConfig;
 use crate::error::{Error, Result};
 use crate::transform::{TransformReport, work_prefix};
 use crate::warehouse::Warehouse;
-use manifest::{InputFile, Manifest, OutputFile, StageSeconds, Tool};
+use manifest::{InputFile, Manifest, OutputFile, ReportFile, StageSeconds, Tool};
 
 pub fn run_prefix(period: Period, run_id: &str) -> String {
     format!("runs/{period}/{run_id}")
@@ -106,6 +106,102 @@ pub async fn publish(
     Ok(manifest)
 }
 
+/// Renders the report (internal and public) from the run's tables and
+/// writes it, with the public tables, into the run folder.
+async fn write_reports(
+    config: &PipelineConfig,
+    warehouse: &Warehouse,
+    prefix: &str,
+    run_id: &str,
+    transform: &TransformReport,
+    outputs: &mut Vec<OutputFile>,
+) -> Result<Vec<ReportFile>> {
+    use crate::report::model::{RunFacts, Variant};
+    let settings = &config.report;
+    if !settings.html && !settings.json && !settings.public.enabled {
+        return Ok(Vec::new());
+    }
+    let ctx = crate::transform::session::session(&config.engine, warehouse)?;
+    for needed in ["performance_summary", "quarterly_tables", "monthly_series"] {
+        let table = transform.tables.iter().find(|t| t.name == needed).ok_or_else(|| {
+            Error::Config {
+                path: "[publish] tables".into(),
+                message: format!("the report needs the table `{needed}`; add it, or turn the report off in [report]"),
+            }
+        })?;
+        crate::transform::register_parquet(&ctx, warehouse, needed, &table.object).await?;
+    }
+    let tables = crate::report::tables::ReportTables::read(&ctx).await?;
+    let facts = RunFacts {
+        service: config.pipeline.service.clone(),
+        run_id: run_id.to_string(),
+        run_date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        extract_date: transform.extract_date.to_string(),
+    };
+    let template = config.resolve(&settings.template);
+    let mut files: Vec<(String, bytes::Bytes)> = Vec::new();
+    if settings.html || settings.json {
+        let report = crate::report::build(config, &tables, &facts, Variant::Internal)?;
+        if settings.html {
+            let html = crate::report::render_html(&report, &template)?;
+            files.push(("report.html".into(), html.into()));
+        }
+        if settings.json {
+            files.push((
+                "report.json".into(),
+                crate::report::to_json(&report)?.into(),
+            ));
+        }
+    }
+    if settings.public.enabled {
+        let report = crate::report::build(config, &tables, &facts, Variant::Public)?;
+        let html = crate::report::render_html(&report, &template)?;
+        files.push(("public/report-public.html".into(), html.into()));
+        files.push((
+            "public/report-public.json".into(),
+            crate::report::to_json(&report)?.into(),
+        ));
+        for table in &settings.public.tables {
+            let (bytes, rows) = match table.as_str() {
+                "performance_summary" => {
+                    crate::report::public_tables::performance_summary(&report)?
+                }
+                "quarterly_tables" => crate::report::public_tables::quarterly_tables(&report)?,
+                other => {
+                    return Err(Error::Config {
+                        path: "[report.public] tables".into(),
+                        message: format!(
+                            "`{other}` has no public version (performance_summary, quarterly_tables)"
+                        ),
+                    });
+                }
+            };
+            let name = format!("public_{table}");
+            let object = format!("{prefix}/public/{name}.parquet");
+            let sha256 = hex::encode(Sha256::digest(&bytes));
+            warehouse.put(&object, bytes).await?;
+            outputs.push(OutputFile {
+                table: name,
+                object,
+                rows,
+                sha256,
+            });
+        }
+    }
+    let mut reports = Vec::new();
+    for (name, bytes) in files {
+        let object = format!("{prefix}/{name}");
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        warehouse.put(&object, bytes).await?;
+        reports.push(ReportFile {
+            name,
+            object,
+            sha256,
+        });
+    }
+    Ok(reports)
+}
+
 /// Removes an uncommitted run's files, if the store lets us; a folder left
 /// behind has no pointer to it, so no reader that follows pointers sees it.
 async fn discard(warehouse: &Warehouse, prefix: &str) {
@@ -154,6 +250,8 @@ async fn write_run(
             sha256,
         });
     }
+    let reports =
+        write_reports(config, warehouse, &prefix, run_id, transform, &mut outputs).await?;
 
     let manifest = Manifest {
         run_id: run_id.to_string(),
@@ -186,6 +284,7 @@ async fn write_run(
             })
             .collect(),
         outputs,
+        reports,
         checks_passed: transform.checks_passed.clone(),
         data_tests: ingest
             .iter()
