@@ -12,9 +12,10 @@
 # in its environment when it starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/test-server-lib.sh
 
 VENV="${VENV:-.venv-test}"
-DIR="${CME_TEST_SERVER_DIR:-${TMPDIR:-/tmp}/cme-s3-test-server}"
+DIR="${CME_TEST_SERVER_DIR:-${TMPDIR:-/tmp}}/cme-s3-test-server"
 PORT="${CME_TEST_S3_PORT:-9000}"
 BUCKET="${CME_TEST_S3_BUCKET:-cme-test}"
 KEY="${CME_TEST_S3_KEY:-cme-test-access-key}"
@@ -40,7 +41,7 @@ ready() {
 }
 
 start() {
-  if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && ready; then
+  if running "$PIDFILE"; then
     echo "s3 test server already running (pid $(cat "$PIDFILE"))"
     return 0
   fi
@@ -54,42 +55,13 @@ start() {
     -admin.ui=false -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 \
     -master.telemetry=false -bucket="$BUCKET" > "$DIR/weed.log" 2>&1 &
   echo $! > "$PIDFILE"
-  for _ in $(seq 1 120); do
-    if ready; then
-      echo "s3 test server ready on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"), bucket $BUCKET)"
-      return 0
-    fi
-    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-      echo "s3 test server exited during start-up; its log:" >&2
-      tail -n 30 "$DIR/weed.log" >&2
-      exit 1
-    fi
-    sleep 0.5
-  done
-  echo "s3 test server did not become ready within 60 s; its log:" >&2
-  tail -n 30 "$DIR/weed.log" >&2
-  stop
-  exit 1
-}
-
-stop() {
-  [ -f "$PIDFILE" ] || return 0
-  local pid
-  pid=$(cat "$PIDFILE")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 10); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.5
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PIDFILE"
+  wait_ready "s3 test server" "$PIDFILE" "$DIR/weed.log"
+  echo "s3 test server ready on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"), bucket $BUCKET)"
 }
 
 case "${1:-}" in
   start) start ;;
-  stop) stop ;;
+  stop) stop_pid "$PIDFILE" ;;
   env) print_env ;;
   *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
 esac

