@@ -31,3 +31,21 @@ wh=(--warehouse "$out/warehouse")
 measure ingest "$bin" ingest "${wh[@]}" --input "$out/extract.csv" --extract-date 2018-07-02
 measure transform "$bin" transform "${wh[@]}" --period 2018-06
 measure publish "$bin" publish "${wh[@]}" --period 2018-06
+
+# `cme sql`: start to first result for a simple query on the bundled sample
+# (goal: under 100 ms). Each run is a new process: it reads current.json and
+# the manifest, registers the tables and answers. Median of 20 runs.
+sample_wh=(--warehouse "$out/sample-warehouse")
+"$bin" run "${sample_wh[@]}" --period 2018-06 --input data/sample/cme-extract-sample.csv \
+  --extract-date 2018-07-02 > "$out/sample-run.log" 2>&1
+query="SELECT quarter_value FROM performance_summary WHERE indicator_id = '1a' AND category = 'All'"
+times=()
+for _ in $(seq 20); do
+  start=$(date +%s%N)
+  "$bin" sql "${sample_wh[@]}" --format csv "$query" > "$out/sql.out"
+  times+=($(( ($(date +%s%N) - start) / 1000000 )))
+done
+grep -qx 188 "$out/sql.out" || { echo "cme sql gave $(cat "$out/sql.out")"; exit 1; }
+median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 10p)
+printf '%-10s %8s ms (median of 20; min %s, max %s)\n' "sql first" "$median" \
+  "$(printf '%s\n' "${times[@]}" | sort -n | head -1)" "$(printf '%s\n' "${times[@]}" | sort -n | tail -1)"

@@ -99,6 +99,37 @@ pub enum Command {
         #[command(flatten)]
         period: PeriodArg,
     },
+    /// Query the warehouse with SQL, read-only: one query, a file, or an
+    /// interactive shell when neither is given (docs/sql.md).
+    #[command(after_help = AFTER_HELP)]
+    Sql {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        run: RunSelection,
+        /// The query; omit it (and -f) for the interactive shell.
+        query: Option<String>,
+        /// Run the statements of a SQL file.
+        #[arg(short = 'f', long, conflicts_with = "query")]
+        file: Option<PathBuf>,
+        /// Output format (default: table on a terminal, csv otherwise).
+        #[arg(long, value_enum)]
+        format: Option<crate::sql::output::Format>,
+        /// Write the result to this file instead of stdout (needed for parquet).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Rows shown by the table format.
+        #[arg(long, default_value_t = 40)]
+        max_rows: usize,
+    },
+    /// List the tables `cme sql` can query.
+    #[command(after_help = AFTER_HELP)]
+    Tables {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        run: RunSelection,
+    },
     /// Remove a stuck warehouse lock (left by a run that was killed on
     /// another machine), after showing who holds it and asking.
     #[command(after_help = AFTER_HELP)]
@@ -141,6 +172,27 @@ pub struct Common {
     /// az://container/prefix, abfss://... or gs://bucket/prefix.
     #[arg(long, default_value = "./warehouse", env = "CME_WAREHOUSE")]
     pub warehouse: String,
+}
+
+/// Which committed run `cme sql` and `cme tables` read.
+#[derive(Debug, Args)]
+pub struct RunSelection {
+    /// The committed run of this reporting month, YYYY-MM (default: the
+    /// newest month with a committed run).
+    #[arg(long, value_parser = parse_period, conflicts_with = "run")]
+    pub period: Option<Period>,
+    /// A run by its id (any run with a manifest, committed or not).
+    #[arg(long)]
+    pub run: Option<String>,
+}
+
+impl RunSelection {
+    fn selection(&self) -> crate::sql::catalog::Selection {
+        crate::sql::catalog::Selection {
+            period: self.period,
+            run_id: self.run.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -311,6 +363,21 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
             print_headline(&loaded, &manifest).await?;
             print_publish(&loaded, &manifest);
         }
+        Command::Sql {
+            common,
+            run,
+            query,
+            file,
+            format,
+            output,
+            max_rows,
+        } => {
+            sql(&common, &run, query, file, format, output, max_rows).await?;
+        }
+        Command::Tables { common, run } => {
+            let (_, catalog) = open_sql(&common, &run).await?;
+            crate::sql::shell::print_tables(&catalog);
+        }
         Command::Unlock { common, yes } => {
             let loaded = load(&common, None)?;
             unlock(&loaded.warehouse, yes).await?;
@@ -338,6 +405,78 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// The session `cme sql` and `cme tables` query: the selected run's tables
+/// and the configuration's reference tables.
+async fn open_sql(
+    common: &Common,
+    run: &RunSelection,
+) -> Result<(
+    datafusion::prelude::SessionContext,
+    crate::sql::catalog::Catalog,
+)> {
+    let loaded = load(common, None)?;
+    let ctx = crate::transform::session::session(&loaded.config.engine, &loaded.warehouse)?;
+    let mut catalog = crate::sql::catalog::open(&ctx, &loaded.warehouse, &run.selection()).await?;
+    crate::sql::catalog::register_reference(&ctx, &loaded.config, &mut catalog)?;
+    Ok((ctx, catalog))
+}
+
+/// `cme sql`: one query, a file of statements, or the shell.
+async fn sql(
+    common: &Common,
+    run: &RunSelection,
+    query: Option<String>,
+    file: Option<PathBuf>,
+    format: Option<crate::sql::output::Format>,
+    output: Option<PathBuf>,
+    max_rows: usize,
+) -> Result<()> {
+    use crate::sql::output::Format;
+    use std::io::IsTerminal;
+    let (ctx, catalog) = open_sql(common, run).await?;
+    let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    let format = format.unwrap_or(if to_terminal {
+        Format::Table
+    } else {
+        Format::Csv
+    });
+    let script = match (query, file) {
+        (Some(query), _) => query,
+        (None, Some(path)) => std::fs::read_to_string(&path).map_err(|e| {
+            Error::Input(format!("cannot read the SQL file {}: {e}", path.display()))
+        })?,
+        (None, None) => {
+            let options = crate::sql::shell::ShellOptions {
+                format,
+                max_rows,
+                history: crate::sql::shell::default_history(),
+            };
+            return crate::sql::shell::run(&ctx, &catalog, &options).await;
+        }
+    };
+    let statements = crate::sql::split_statements(&script)?;
+    if statements.is_empty() {
+        return Err(Error::Input("no SQL statement given".into()));
+    }
+    if format == Format::Parquet && statements.len() > 1 {
+        return Err(Error::Input("--format parquet takes one statement".into()));
+    }
+    let mut sink: Box<dyn std::io::Write> = match (&output, format) {
+        (Some(path), f) if f != Format::Parquet => Box::new(
+            std::fs::File::create(path)
+                .map_err(|e| Error::storage("write", path.display().to_string(), e))?,
+        ),
+        _ => Box::new(std::io::stdout().lock()),
+    };
+    for statement in &statements {
+        let batches = crate::sql::run(&ctx, statement).await?;
+        crate::sql::output::write(&batches, format, max_rows, &mut sink, output.as_deref())?;
+    }
+    sink.flush()
+        .map_err(|e| Error::storage("write", "output", e))?;
     Ok(())
 }
 

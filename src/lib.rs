@@ -15,6 +15,7 @@ pub mod lock;
 pub mod progress;
 pub mod publish;
 pub mod report;
+pub mod sql;
 pub mod synth;
 pub mod transform;
 pub mod warehouse;

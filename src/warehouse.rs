@@ -287,6 +287,15 @@ impl Warehouse {
         Ok(())
     }
 
+    /// Whether an object exists.
+    pub async fn exists(&self, relative: &str) -> Result<bool> {
+        match self.store.head(&self.path(relative)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(Error::storage("read", self.describe(relative), e)),
+        }
+    }
+
     pub async fn delete(&self, relative: &str) -> Result<()> {
         match self.store.delete(&self.path(relative)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),

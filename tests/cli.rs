@@ -6,21 +6,13 @@ mod common;
 use std::path::Path;
 
 use assert_cmd::Command;
-use common::{ep, repo, write_csv};
+use common::{ep, write_csv};
 use predicates::prelude::*;
 
 const KEY: &str = "cli-test-pseudonym-key-000000000001";
 
 fn run_cmd(warehouse: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::cargo_bin("cme").unwrap();
-    cmd.current_dir(repo())
-        .env("CME_PSEUDONYM_KEY", KEY)
-        .env_remove("CME_WAREHOUSE")
-        .env_remove("CME_PIPELINE")
-        .env_remove("CME_LOG")
-        .args(args)
-        .args(["--warehouse", warehouse.to_str().unwrap()]);
-    cmd
+    Command::from_std(common::cme_command(KEY, warehouse, args))
 }
 
 #[test]

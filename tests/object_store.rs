@@ -250,6 +250,36 @@ print(len(table), row["quarter_value"], row["previous_fy_1_value"])
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "42 188 585");
+
+    // Analysts query the S3 warehouse with `cme sql` as they would a folder:
+    // the published tables through the pointer and the staged episodes.
+    let output = cme(
+        &s3,
+        &warehouse,
+        &[
+            "sql",
+            "--format",
+            "csv",
+            "SELECT p.quarter_value, (SELECT count(*) FROM episodes) AS episodes \
+             FROM performance_summary p WHERE p.indicator_id = '1a' AND p.category = 'All'",
+        ],
+    )
+    .output()
+    .unwrap();
+    let printed = common::printed(&output);
+    assert!(output.status.success(), "{printed}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "quarter_value,episodes\n188,1703\n"
+    );
+    assert!(!printed.contains(&s3.secret), "the secret key was printed");
+    let output = cme(&s3, &warehouse, &["tables"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", common::printed(&output));
+    assert!(
+        listed.contains(&format!("s3://{}/{prefix}/runs/2018-06/", s3.bucket)),
+        "{listed}"
+    );
 }
 
 #[test]
@@ -578,7 +608,10 @@ async fn full_run_reads_back(
     let output = cmd.output().unwrap();
     let printed = common::printed(&output);
     assert!(output.status.success(), "{printed}");
-    assert!(printed.contains(&format!("{url}/runs/2018-06/")), "{printed}");
+    assert!(
+        printed.contains(&format!("{url}/runs/2018-06/")),
+        "{printed}"
+    );
     assert!(!printed.contains(secret), "a secret was printed");
     let (_, tables) = current_run(&store, prefix).await;
     assert_eq!(&tables, local_reference());
@@ -668,17 +701,29 @@ async fn a_commit_from_a_stale_pointer_version_is_refused_by_azure() {
     };
     // SAFETY: as in Azure::store.
     unsafe { std::env::set_var("AZURITE_BLOB_STORAGE_URL", azure.blob_url()) };
-    let wh = cme::warehouse::Warehouse::open_with(&format!("az://{}/{prefix}", azure.container), &storage)
-        .unwrap();
+    let wh = cme::warehouse::Warehouse::open_with(
+        &format!("az://{}/{prefix}", azure.container),
+        &storage,
+    )
+    .unwrap();
     let period = cme::calendar::Period::parse("2018-06").unwrap();
-    pointer::commit(&wh, period, "run-a", "m", None).await.unwrap();
+    pointer::commit(&wh, period, "run-a", "m", None)
+        .await
+        .unwrap();
     assert_eq!(
-        pointer::commit(&wh, period, "run-x", "m", None).await.unwrap_err().exit_code(),
+        pointer::commit(&wh, period, "run-x", "m", None)
+            .await
+            .unwrap_err()
+            .exit_code(),
         6
     );
     let seen = pointer::read(&wh, period).await.unwrap().unwrap();
-    pointer::commit(&wh, period, "run-b", "m", Some(&seen)).await.unwrap();
-    let err = pointer::commit(&wh, period, "run-c", "m", Some(&seen)).await.unwrap_err();
+    pointer::commit(&wh, period, "run-b", "m", Some(&seen))
+        .await
+        .unwrap();
+    let err = pointer::commit(&wh, period, "run-c", "m", Some(&seen))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("now names run run-b"), "{err}");
 }
 
@@ -723,8 +768,12 @@ async fn the_warehouse_reads_google_cloud_storage() {
         .args(["--warehouse", wh_local.to_str().unwrap()])
         .assert()
         .success();
-    let summary = wh_local.join("bi/performance_summary/report_month=2018-06/performance_summary.parquet");
-    upload("bi/performance_summary/report_month=2018-06/performance_summary.parquet", &summary);
+    let summary =
+        wh_local.join("bi/performance_summary/report_month=2018-06/performance_summary.parquet");
+    upload(
+        "bi/performance_summary/report_month=2018-06/performance_summary.parquet",
+        &summary,
+    );
     upload("in/sample.csv", &repo().join(SAMPLE));
 
     // SAFETY: read by the builder below; no other test reads it.
@@ -733,7 +782,8 @@ async fn the_warehouse_reads_google_cloud_storage() {
         allow_http: true,
         ..Default::default()
     };
-    let wh = cme::warehouse::Warehouse::open_with(&format!("gs://{bucket}/{prefix}"), &storage).unwrap();
+    let wh =
+        cme::warehouse::Warehouse::open_with(&format!("gs://{bucket}/{prefix}"), &storage).unwrap();
     assert_eq!(wh.display(), format!("gs://{bucket}/{prefix}"));
     assert_eq!(
         wh.list("").await.unwrap(),

@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 
 use assert_cmd::Command;
-use common::repo;
+
 use serde_json::Value;
 
 const KEY: &str = "publish-test-pseudonym-key-00000001";
@@ -25,15 +25,7 @@ const TABLES: [&str; 7] = [
 ];
 
 fn cme(warehouse: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::cargo_bin("cme").unwrap();
-    cmd.current_dir(repo())
-        .env("CME_PSEUDONYM_KEY", KEY)
-        .env_remove("CME_WAREHOUSE")
-        .env_remove("CME_PIPELINE")
-        .env_remove("CME_LOCK_TTL_SECS")
-        .args(args)
-        .args(["--warehouse", warehouse.to_str().unwrap()]);
-    cmd
+    Command::from_std(common::cme_command(KEY, warehouse, args))
 }
 
 fn run_period(warehouse: &Path, period: &str) -> std::process::Output {

@@ -100,3 +100,53 @@ pub async fn run_file(ctx: &SessionContext, file: &SqlFile) -> Result<usize> {
     }
     Ok(count)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failing statement is named by file, line and position in the file,
+    /// and the statements before it have run.
+    #[tokio::test]
+    async fn a_failure_names_the_file_line_and_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("20_broken.sql");
+        std::fs::write(
+            &path,
+            "-- a view, then one over a misspelt table\nCREATE VIEW a AS SELECT 1 AS x;\n\nCREATE VIEW b AS\n  SELECT x FROM no_such_table;\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("10_first.sql"), "SELECT 1;").unwrap();
+        let files = load_dir(dir.path()).unwrap();
+        assert_eq!(
+            files
+                .iter()
+                .map(|f| f.path.file_name().unwrap().to_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["10_first.sql", "20_broken.sql"]
+        );
+        let ctx = SessionContext::new();
+        assert_eq!(run_file(&ctx, &files[0]).await.unwrap(), 1);
+        let error = run_file(&ctx, &files[1]).await.unwrap_err().to_string();
+        assert!(
+            error.contains(&format!(
+                "{}:4: statement 2 (CREATE VIEW b AS ...)",
+                path.display()
+            )),
+            "{error}"
+        );
+        assert!(error.contains("no_such_table"), "{error}");
+        // The first statement ran before the failure.
+        assert!(ctx.table("a").await.is_ok());
+    }
+
+    #[test]
+    fn a_folder_without_sql_is_a_configuration_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(
+            error.contains("the SQL folder has no .sql files"),
+            "{error}"
+        );
+    }
+}

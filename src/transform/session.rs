@@ -50,3 +50,32 @@ pub fn session(engine: &EngineConfig, warehouse: &Warehouse) -> Result<SessionCo
     ctx.register_object_store(warehouse.base_url(), warehouse.store());
     Ok(ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pool is the configured size (not DataFusion's unbounded default)
+    /// and spills go to the configured folder.
+    #[test]
+    fn the_memory_pool_is_bounded_and_spills_where_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let spill = dir.path().join("spill");
+        let engine = EngineConfig {
+            memory_limit_mb: 256,
+            spill_dir: spill.display().to_string(),
+            ..EngineConfig::default()
+        };
+        let warehouse = Warehouse::open(dir.path().join("wh").to_str().unwrap()).unwrap();
+        let ctx = session(&engine, &warehouse).unwrap();
+        let runtime = ctx.runtime_env();
+        assert!(matches!(
+            runtime.memory_pool.memory_limit(),
+            datafusion::execution::memory_pool::MemoryLimit::Finite(bytes) if bytes == 256 * 1024 * 1024
+        ));
+        assert!(spill.is_dir(), "the spill folder is created");
+        let file = runtime.disk_manager.create_tmp_file("test").unwrap();
+        let path = file.path().expect("a local spill file");
+        assert!(path.starts_with(&spill), "{}", path.display());
+    }
+}

@@ -31,6 +31,21 @@ pub fn config() -> PipelineConfig {
     config
 }
 
+/// The `cme` binary run from the repository on `warehouse`, with `key` as
+/// the pseudonym key and none of the user's own CME_* settings.
+pub fn cme_command(key: &str, warehouse: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cme"));
+    cmd.current_dir(repo())
+        .env("CME_PSEUDONYM_KEY", key)
+        .env_remove("CME_WAREHOUSE")
+        .env_remove("CME_PIPELINE")
+        .env_remove("CME_LOG")
+        .env_remove("CME_LOCK_TTL_SECS")
+        .args(args)
+        .args(["--warehouse", warehouse.to_str().unwrap()]);
+    cmd
+}
+
 /// Everything a command printed, stdout then stderr.
 pub fn printed(output: &std::process::Output) -> String {
     format!(

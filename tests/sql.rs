@@ -1,0 +1,595 @@
+//! `cme sql` and `cme tables` as an analyst uses them, on the bundled
+//! sample published as `make run` publishes it: the ten documented example
+//! questions of docs/sql.md with their documented answers, the refusal of
+//! every write, the shell on piped input, output formats, run selection and
+//! the hints for misspelt names.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use common::{printed, repo};
+
+const KEY: &str = "sql-test-pseudonym-key-00000000001";
+
+fn cme(warehouse: &Path, args: &[&str]) -> Command {
+    let mut cmd = common::cme_command(KEY, warehouse, args);
+    cmd.env("CME_SQL_HISTORY", "");
+    cmd
+}
+
+fn ok(output: Output) -> String {
+    assert!(output.status.success(), "{}", printed(&output));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn run_month(warehouse: &Path, period: &str, extract_date: &str) {
+    ok(cme(
+        warehouse,
+        &[
+            "run",
+            "--period",
+            period,
+            "--input",
+            "data/sample/cme-extract-sample.csv",
+            "--extract-date",
+            extract_date,
+        ],
+    )
+    .output()
+    .unwrap());
+}
+
+/// The sample published for May and then June 2018, as `make run` does for
+/// June: June is the newest committed month, so the default run.
+fn warehouse() -> &'static Path {
+    static WAREHOUSE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = WAREHOUSE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wh");
+        run_month(&path, "2018-05", "2018-07-02");
+        run_month(&path, "2018-06", "2018-07-02");
+        (dir, path)
+    });
+    path
+}
+
+fn sql(args: &[&str]) -> Output {
+    cme(warehouse(), &[&["sql"], args].concat())
+        .output()
+        .unwrap()
+}
+
+/// One example of docs/sql.md: its heading, query and documented result.
+struct Example {
+    heading: String,
+    query: String,
+    result: String,
+}
+
+/// The examples: each `### ` heading followed by a ```sql block and then a
+/// ```text block.
+fn documented_examples() -> Vec<Example> {
+    let doc = std::fs::read_to_string(repo().join("docs/sql.md")).unwrap();
+    let section = doc
+        .split("## Ten questions analysts ask")
+        .nth(1)
+        .expect("docs/sql.md has the examples section");
+    let block = |text: &str, fence: &str| -> Option<String> {
+        let start = text.find(fence)? + fence.len();
+        let end = text[start..].find("```")?;
+        Some(text[start..start + end].to_string())
+    };
+    section
+        .split("\n### ")
+        .skip(1)
+        .map(|part| {
+            let heading = part.lines().next().unwrap().to_string();
+            let query = block(part, "```sql\n").unwrap_or_else(|| panic!("{heading}: no sql"));
+            let after_query = &part[part.find("```sql\n").unwrap() + 7 + query.len() + 3..];
+            let result =
+                block(after_query, "```text\n").unwrap_or_else(|| panic!("{heading}: no result"));
+            Example {
+                heading,
+                query: query.trim().to_string(),
+                result,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_ten_documented_questions_give_their_documented_answers() {
+    let examples = documented_examples();
+    assert_eq!(examples.len(), 10, "docs/sql.md promises ten examples");
+    for example in &examples {
+        let output = sql(&["--format", "csv", &example.query]);
+        let got = ok(output);
+        assert_eq!(
+            got, example.result,
+            "docs/sql.md example {}: the result differs from the documented one",
+            example.heading
+        );
+    }
+}
+
+/// Some documented answers are the seed report's own figures (BRIEF.md), so
+/// the documentation cannot drift into agreeing with a wrong pipeline.
+#[test]
+fn documented_answers_include_the_seed_report_figures() {
+    let examples = documented_examples();
+    let result = |n: &str| {
+        &examples
+            .iter()
+            .find(|e| e.heading.starts_with(&format!("{n}. ")))
+            .unwrap()
+            .result
+    };
+    // Q1 2018/19: 188 new children from 116 families, 110 with a previous
+    // episode, 210 active, 134 closed, 49 authorised removals.
+    let headline = result("1");
+    for line in [
+        ",54,188,188",
+        ",34,116,116",
+        ",35,110,110",
+        ",210,210,210",
+        ",53,134,134",
+        ",49,49,49",
+    ] {
+        assert!(headline.contains(line), "{line} missing from\n{headline}");
+    }
+    // 510 and 585 new referrals in 2016/17 and 2017/18.
+    assert!(
+        result("8").contains("1a,2016/17,510,2017/18,585,75"),
+        "{}",
+        result("8")
+    );
+    // The month-by-month series ends with June's 54 new and 210 active.
+    assert!(
+        result("5").ends_with("Jun 2018,54,210\n"),
+        "{}",
+        result("5")
+    );
+    // The time-open buckets add up to the 210 active children.
+    let buckets: i64 = result("7")
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(buckets, 210);
+}
+
+/// Every way of writing is refused with the bad-input exit code and a
+/// message naming the statement, and the warehouse is left as it was.
+#[test]
+fn writes_are_refused_and_the_warehouse_is_unchanged() {
+    let before = listing(warehouse());
+    let outside = tempfile::tempdir().unwrap();
+    let copy_target = outside.path().join("copy.csv");
+    let external = outside.path().join("ext");
+    std::fs::create_dir_all(&external).unwrap();
+    let attempts = [
+        (
+            "CREATE",
+            "CREATE TABLE t AS SELECT * FROM episodes".to_string(),
+        ),
+        ("CREATE", "CREATE VIEW v AS SELECT 1".to_string()),
+        (
+            "CREATE",
+            format!(
+                "CREATE EXTERNAL TABLE e STORED AS CSV LOCATION '{}'",
+                external.display()
+            ),
+        ),
+        (
+            "INSERT",
+            "INSERT INTO categories SELECT * FROM categories".to_string(),
+        ),
+        (
+            "INSERT",
+            "INSERT INTO episodes SELECT * FROM episodes".to_string(),
+        ),
+        (
+            "COPY",
+            format!(
+                "COPY (SELECT * FROM episodes) TO '{}'",
+                copy_target.display()
+            ),
+        ),
+        (
+            "COPY",
+            format!("COPY episodes TO '{}/x.parquet'", warehouse().display()),
+        ),
+        ("DROP", "DROP TABLE episodes".to_string()),
+        ("DROP", "DROP VIEW performance_summary".to_string()),
+        (
+            "SET",
+            "SET datafusion.execution.target_partitions = 1".to_string(),
+        ),
+        ("DELETE", "DELETE FROM episodes".to_string()),
+    ];
+    for (verb, statement) in &attempts {
+        let output = sql(&[statement]);
+        let text = printed(&output);
+        assert_eq!(output.status.code(), Some(3), "{statement}: {text}");
+        assert!(
+            text.contains(&format!("cme sql is read-only: {verb} is refused")),
+            "{statement}: {text}"
+        );
+    }
+    assert!(!copy_target.exists(), "COPY wrote a file");
+    // In the shell too, and the shell goes on after the refusal.
+    let (out, err) = shell("DROP TABLE episodes;\nSELECT count(*) AS n FROM episodes;\n");
+    assert!(
+        err.contains("cme sql is read-only: DROP is refused"),
+        "{err}"
+    );
+    assert!(out.contains("n\n1703\n"), "{out}");
+    assert_eq!(listing(warehouse()), before, "the warehouse changed");
+}
+
+/// Every file of the warehouse with its size and modified time.
+fn listing(root: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                out.push((entry.path(), meta.len(), meta.modified().unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs the shell on `input` (stdin a pipe), with history in `history`.
+fn shell_with(input: &str, history: Option<&Path>) -> (String, String) {
+    let mut cmd = cme(warehouse(), &["sql"]);
+    if let Some(history) = history {
+        cmd.env("CME_SQL_HISTORY", history);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", printed(&output));
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+fn shell(input: &str) -> (String, String) {
+    shell_with(input, None)
+}
+
+#[test]
+fn the_shell_runs_multi_line_statements_meta_commands_and_keeps_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let input = "SELECT quarter_value\n  FROM performance_summary\n  WHERE indicator_id = '1a'\n    AND category = 'All';\n\
+                 \\d\n\\d monthly_series\n\\d monthly_serie\n\
+                 SELECT 1 AS one; SELECT 2 AS two;\n\
+                 SELEC 3;\n\
+                 \\q\nSELECT 'after quit' AS never;\n";
+    let (out, err) = shell_with(input, Some(&history));
+    // The banner names the run.
+    assert!(out.starts_with("cme sql: run "), "{out}");
+    assert!(out.contains("(2018-06)"), "{out}");
+    // The four-line statement ran once it ended with `;`.
+    assert!(out.contains("quarter_value\n188\n"), "{out}");
+    // \d lists the tables with their kinds.
+    for line in [
+        "performance_summary ",
+        "episodes ",
+        "quarantine ",
+        "performance_summary_history ",
+        "categories ",
+    ] {
+        assert!(out.contains(line), "\\d lacks {line}: {out}");
+    }
+    assert!(out.contains(" staged "), "{out}");
+    assert!(out.contains(" reference "), "{out}");
+    // \d NAME describes one.
+    assert!(out.contains("month_order       Int32 not null"), "{out}");
+    assert!(out.contains("active_children   Int64 not null"), "{out}");
+    // A misspelt name gets a suggestion, and a syntax error its position;
+    // neither ends the shell.
+    assert!(
+        err.contains("no table `monthly_serie`; did you mean `monthly_series`?"),
+        "{err}"
+    );
+    assert!(err.contains("SELEC 3\n  ^"), "{err}");
+    // Two statements on one line both ran; nothing after \q.
+    assert!(
+        out.contains("one\n1\n") && out.contains("two\n2\n"),
+        "{out}"
+    );
+    assert!(!out.contains("after quit"), "{out}");
+    // The history keeps the multi-line statement as one entry and the
+    // meta commands.
+    let saved = std::fs::read_to_string(&history).unwrap();
+    assert!(saved.contains("SELECT quarter_value"), "{saved}");
+    assert!(saved.contains("\\\\d monthly_series"), "{saved}");
+    assert!(!saved.contains("after quit"), "{saved}");
+    // A second session starts from that history and adds to it.
+    let (out, _) = shell_with("SELECT 42 AS answer;\n", Some(&history));
+    assert!(out.contains("answer\n42\n"), "{out}");
+    let saved_again = std::fs::read_to_string(&history).unwrap();
+    assert!(
+        saved_again.contains("SELECT quarter_value"),
+        "{saved_again}"
+    );
+    assert!(
+        saved_again.contains("SELECT 42 AS answer;"),
+        "{saved_again}"
+    );
+}
+
+#[test]
+fn end_of_input_ends_the_shell_and_an_unfinished_statement_is_not_run() {
+    let (out, err) = shell("SELECT 'unfinished' AS x\n");
+    assert!(out.starts_with("cme sql: run "), "{out}");
+    assert!(!out.contains("unfinished"), "{out}");
+    assert!(err.is_empty() || !err.contains("error"), "{err}");
+}
+
+#[test]
+fn results_print_as_a_table_csv_json_lines_or_parquet() {
+    // Indicator 2 for Q1 2018/19: the seed report's 91 boys and 97 girls.
+    let query = "SELECT category, quarter_value FROM performance_summary \
+                 WHERE indicator_id = '2' ORDER BY category_order";
+    assert_eq!(
+        ok(sql(&["--format", "csv", query])),
+        "category,quarter_value\nMale,91\nFemale,97\nNot known,0\n"
+    );
+    assert_eq!(
+        ok(sql(&["--format", "json", query])),
+        "{\"category\":\"Male\",\"quarter_value\":91}\n\
+         {\"category\":\"Female\",\"quarter_value\":97}\n\
+         {\"category\":\"Not known\",\"quarter_value\":0}\n"
+    );
+    let table = ok(sql(&["--format", "table", "--max-rows", "2", query]));
+    assert!(table.contains("| category | quarter_value |"), "{table}");
+    assert!(table.contains("| Female   | 97            |"), "{table}");
+    assert!(
+        !table.contains("Not known"),
+        "--max-rows 2 shows two rows: {table}"
+    );
+    assert!(table.contains("3 rows (first 2 shown"), "{table}");
+    // An empty result still names its columns.
+    assert_eq!(
+        ok(sql(&[
+            "--format",
+            "csv",
+            "SELECT reason_code FROM quarantine"
+        ])),
+        "reason_code\n"
+    );
+    // Output to a file, and Parquet with plain types for other tools.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("out.csv");
+    let printed_out = ok(sql(&[
+        "--format",
+        "csv",
+        "--output",
+        csv.to_str().unwrap(),
+        query,
+    ]));
+    assert_eq!(printed_out, "");
+    assert!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .starts_with("category,quarter_value\nMale,91\n")
+    );
+    let parquet = dir.path().join("out.parquet");
+    ok(sql(&[
+        "--format",
+        "parquet",
+        "--output",
+        parquet.to_str().unwrap(),
+        query,
+    ]));
+    let ctx = cme::transform::session::local_session();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let text = rt.block_on(async {
+        let df = ctx
+            .read_parquet(parquet.to_str().unwrap(), Default::default())
+            .await
+            .unwrap();
+        let schema = df.schema().as_arrow().clone();
+        let batches = df.collect().await.unwrap();
+        format!(
+            "{:?} {}",
+            schema.field(0).data_type(),
+            datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap()
+        )
+    });
+    assert!(text.starts_with("Utf8 "), "{text}");
+    assert!(text.contains("| Male      | 91            |"), "{text}");
+    // Parquet needs a file.
+    let output = sql(&["--format", "parquet", query]);
+    assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
+    assert!(printed(&output).contains("--output FILE"));
+}
+
+#[test]
+fn a_file_of_statements_runs_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q.sql");
+    std::fs::write(
+        &file,
+        "-- two questions; the semicolon in this comment does not split\n\
+         SELECT count(*) AS episodes FROM episodes;\n\
+         SELECT count(DISTINCT child_key) AS children, 'a;b' AS s FROM episodes;\n",
+    )
+    .unwrap();
+    assert_eq!(
+        ok(sql(&["--format", "csv", "-f", file.to_str().unwrap()])),
+        "episodes\n1703\nchildren,s\n1075,a;b\n"
+    );
+    let output = sql(&["-f", dir.path().join("missing.sql").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        printed(&output).contains("missing.sql"),
+        "{}",
+        printed(&output)
+    );
+}
+
+#[test]
+fn misspelt_names_get_suggestions_and_syntax_errors_their_position() {
+    let output = sql(&["SELECT * FROM performance_sumary"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        printed(&output).contains("did you mean `performance_summary`?"),
+        "{}",
+        printed(&output)
+    );
+    let output = sql(&["SELECT indicatr_id FROM performance_summary"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        printed(&output).contains("indicator_id"),
+        "{}",
+        printed(&output)
+    );
+    let output = sql(&["SELECT category\nFROM performance_summary WHER x = 1"]);
+    assert_eq!(output.status.code(), Some(3));
+    let text = printed(&output);
+    assert!(text.contains("Line: 2, Column: 31"), "{text}");
+    assert!(
+        text.contains("  FROM performance_summary WHER x = 1\n                                ^"),
+        "{text}"
+    );
+}
+
+#[test]
+fn tables_lists_every_kind_and_runs_are_selected_by_period_or_id() {
+    let listed = ok(cme(warehouse(), &["tables"]).output().unwrap());
+    let first = listed.lines().next().unwrap();
+    assert!(
+        first.starts_with("run ") && first.ends_with("(2018-06)"),
+        "{listed}"
+    );
+    for (name, kind) in [
+        ("indicator_values", "published"),
+        ("performance_summary", "published"),
+        ("quarterly_tables", "published"),
+        ("monthly_series", "published"),
+        ("quarantine", "published"),
+        ("episodes", "staged"),
+        ("performance_summary_history", "history"),
+        ("categories", "reference"),
+        ("indicator_catalogue", "reference"),
+    ] {
+        assert!(
+            listed.lines().any(|l| {
+                let mut words = l.split_whitespace();
+                words.next() == Some(name) && words.next() == Some(kind)
+            }),
+            "{name} ({kind}) missing: {listed}"
+        );
+    }
+    let month = "SELECT month_label, month_value FROM performance_summary \
+                 WHERE indicator_id = '1a' AND category = 'All'";
+    // Default: the newest committed month (June); --period picks May.
+    assert_eq!(
+        ok(sql(&["--format", "csv", month])),
+        "month_label,month_value\nJune 2018,54\n"
+    );
+    let may = ok(sql(&["--period", "2018-05", "--format", "csv", month]));
+    assert!(
+        may.starts_with("month_label,month_value\nMay 2018,"),
+        "{may}"
+    );
+    assert_eq!(may, "month_label,month_value\nMay 2018,59\n");
+    // The history holds both months.
+    assert_eq!(
+        ok(sql(&[
+            "--format",
+            "csv",
+            "SELECT report_month, month_value FROM performance_summary_history \
+             WHERE indicator_id = '1a' AND category = 'All' ORDER BY report_month"
+        ])),
+        "report_month,month_value\n2018-05,59\n2018-06,54\n"
+    );
+    // --run picks a run by its id.
+    let pointer: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(warehouse().join("runs/2018-05/current.json")).unwrap(),
+    )
+    .unwrap();
+    let run_id = pointer["run_id"].as_str().unwrap();
+    let by_id = ok(sql(&["--run", run_id, "--format", "csv", month]));
+    assert_eq!(by_id, may);
+    let output = sql(&["--run", "no-such-run", month]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        printed(&output).contains("no run no-such-run"),
+        "{}",
+        printed(&output)
+    );
+    let output = sql(&["--period", "2017-01", month]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        printed(&output).contains("no committed run for 2017-01"),
+        "{}",
+        printed(&output)
+    );
+}
+
+#[test]
+fn an_empty_warehouse_says_to_run_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = cme(&dir.path().join("wh"), &["sql", "SELECT 1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
+    assert!(
+        printed(&output).contains("run `cme run` first"),
+        "{}",
+        printed(&output)
+    );
+}
+
+#[test]
+fn the_staged_episodes_hold_no_personal_columns() {
+    let columns = ok(sql(&[
+        "--format",
+        "csv",
+        "SELECT column_name FROM information_schema.columns \
+         WHERE table_name = 'episodes' ORDER BY ordinal_position",
+    ]));
+    for personal in [
+        "forename",
+        "surname",
+        "address",
+        "postcode",
+        "date_of_birth",
+        "child_id",
+        "family_id",
+        "episode_id",
+    ] {
+        assert!(
+            !columns.lines().any(|c| c == personal),
+            "{personal} is queryable: {columns}"
+        );
+    }
+    assert!(columns.lines().any(|c| c == "child_key"), "{columns}");
+}
