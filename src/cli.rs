@@ -596,10 +596,21 @@ fn print_transform(report: &TransformReport) {
 fn print_publish(loaded: &Loaded, manifest: &Manifest) {
     let prefix = crate::publish::run_prefix(loaded.period, &manifest.run_id);
     println!("published   {}/", loaded.warehouse.describe(&prefix));
+    let width = manifest
+        .outputs
+        .iter()
+        .map(|o| o.table.len())
+        .chain(manifest.reports.iter().map(|r| r.name.len()))
+        .max()
+        .unwrap_or(0)
+        .max(20);
     for output in &manifest.outputs {
-        println!("  {:<20} {} rows", output.table, output.rows);
+        println!("  {:<width$} {} rows", output.table, output.rows);
     }
-    println!("  {:<20} run {}", "manifest.json", manifest.run_id);
+    for report in &manifest.reports {
+        println!("  {:<width$} report", report.name);
+    }
+    println!("  {:<width$} run {}", "manifest.json", manifest.run_id);
     println!(
         "committed   {} -> run {}",
         loaded

@@ -63,6 +63,16 @@ fn run_on_the_sample_prints_a_summary_and_publishes() {
     assert!(stdout.contains("new children (1a)"), "{stdout}");
     assert!(stdout.contains("188"), "{stdout}");
     assert!(stdout.contains("published"), "{stdout}");
+    // Tables, reports and the manifest in one aligned list, as the README shows.
+    for line in [
+        format!("  {:<26} 42 rows", "performance_summary"),
+        format!("  {:<26} 42 rows", "public_performance_summary"),
+        format!("  {:<26} report", "report.html"),
+        format!("  {:<26} report", "public/report-public.html"),
+        format!("  {:<26} report", "report.json"),
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "{line:?} missing: {stdout}");
+    }
     let pointer: serde_json::Value = serde_json::from_slice(
         &std::fs::read(warehouse.join("runs/2018-06/current.json")).unwrap(),
     )
