@@ -417,6 +417,19 @@ async fn open_sql(
     datafusion::prelude::SessionContext,
     crate::sql::catalog::Catalog,
 )> {
+    // Reading must not create: a mistyped local warehouse is an error, not
+    // a new empty folder.
+    let location = &common.warehouse;
+    if !location.contains("://") || location.starts_with("file://") {
+        let path = Path::new(location.strip_prefix("file://").unwrap_or(location));
+        if !path.is_dir() {
+            return Err(Error::storage(
+                "open warehouse",
+                path.display().to_string(),
+                "no such folder (give the warehouse `cme run` publishes to with --warehouse)",
+            ));
+        }
+    }
     let loaded = load(common, None)?;
     let ctx = crate::transform::session::session(&loaded.config.engine, &loaded.warehouse)?;
     let mut catalog = crate::sql::catalog::open(&ctx, &loaded.warehouse, &run.selection()).await?;
@@ -434,8 +447,20 @@ async fn sql(
     output: Option<PathBuf>,
     max_rows: usize,
 ) -> Result<()> {
-    use crate::sql::output::Format;
+    use crate::sql::output::{Format, Sink};
     use std::io::IsTerminal;
+    let shell = query.is_none() && file.is_none();
+    if shell && output.is_some() {
+        return Err(Error::Input(
+            "--output goes with a query or -f FILE; the shell prints its results".into(),
+        ));
+    }
+    if shell && format == Some(Format::Parquet) {
+        return Err(Error::Input(
+            "--format parquet goes with a query or -f FILE and --output; the shell prints its results"
+                .into(),
+        ));
+    }
     let (ctx, catalog) = open_sql(common, run).await?;
     let to_terminal = output.is_none() && std::io::stdout().is_terminal();
     let format = format.unwrap_or(if to_terminal {
@@ -443,11 +468,9 @@ async fn sql(
     } else {
         Format::Csv
     });
-    let script = match (query, file) {
-        (Some(query), _) => query,
-        (None, Some(path)) => std::fs::read_to_string(&path).map_err(|e| {
-            Error::Input(format!("cannot read the SQL file {}: {e}", path.display()))
-        })?,
+    let (script, source) = match (query, file) {
+        (Some(query), _) => (query, None),
+        (None, Some(path)) => (read_sql_file(&path)?, Some(path.display().to_string())),
         (None, None) => {
             let options = crate::sql::shell::ShellOptions {
                 format,
@@ -457,26 +480,69 @@ async fn sql(
             return crate::sql::shell::run(&ctx, &catalog, &options).await;
         }
     };
-    let statements = crate::sql::split_statements(&script)?;
-    if statements.is_empty() {
-        return Err(Error::Input("no SQL statement given".into()));
-    }
-    if format == Format::Parquet && statements.len() > 1 {
-        return Err(Error::Input("--format parquet takes one statement".into()));
-    }
-    let mut sink: Box<dyn std::io::Write> = match (&output, format) {
-        (Some(path), f) if f != Format::Parquet => Box::new(
-            std::fs::File::create(path)
-                .map_err(|e| Error::storage("write", path.display().to_string(), e))?,
-        ),
-        _ => Box::new(std::io::stdout().lock()),
+    let mut sink = match &output {
+        Some(path) => {
+            refuse_output_in_warehouse(path, local_warehouse(common).as_deref())?;
+            Sink::file(path)?
+        }
+        None => Sink::Stdout,
     };
-    for statement in &statements {
-        let batches = crate::sql::run(&ctx, statement).await?;
-        crate::sql::output::write(&batches, format, max_rows, &mut sink, output.as_deref())?;
+    crate::sql::run_script(
+        &ctx,
+        &script,
+        source.as_deref(),
+        format,
+        max_rows,
+        &mut sink,
+    )
+    .await?;
+    sink.finish()
+}
+
+/// A SQL file as text: UTF-8, with or without a byte-order mark.
+fn read_sql_file(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::Input(format!("cannot read the SQL file {}: {e}", path.display())))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::Input(format!(
+            "the SQL file {} is not UTF-8 text (byte {}); save it as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// The local folder of the warehouse, if it is one.
+fn local_warehouse(common: &Common) -> Option<PathBuf> {
+    let location = &common.warehouse;
+    if location.contains("://") && !location.starts_with("file://") {
+        return None;
     }
-    sink.flush()
-        .map_err(|e| Error::storage("write", "output", e))?;
+    std::fs::canonicalize(location.strip_prefix("file://").unwrap_or(location)).ok()
+}
+
+/// `cme sql` only reads the warehouse: `--output` may not write into it.
+fn refuse_output_in_warehouse(output: &Path, warehouse: Option<&Path>) -> Result<()> {
+    let Some(warehouse) = warehouse else {
+        return Ok(());
+    };
+    let folder = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let folder = std::fs::canonicalize(&folder).map_err(|e| {
+        Error::Input(format!(
+            "--output {}: the folder cannot be used: {e}",
+            output.display()
+        ))
+    })?;
+    if folder.starts_with(warehouse) {
+        return Err(Error::Input(format!(
+            "--output {} is inside the warehouse {}: cme sql does not write there; choose a file elsewhere",
+            output.display(),
+            warehouse.display()
+        )));
+    }
     Ok(())
 }
 

@@ -53,6 +53,30 @@ pub enum Error {
 }
 
 impl Error {
+    /// The same class of error with its message rewritten (to add where it
+    /// happened).
+    pub fn map_message(self, f: impl FnOnce(String) -> String) -> Self {
+        match self {
+            Error::Input(m) => Error::Input(f(m)),
+            Error::Config { path, message } => Error::Config {
+                path,
+                message: f(message),
+            },
+            Error::DataQuality(m) => Error::DataQuality(f(m)),
+            Error::Storage {
+                operation,
+                path,
+                message,
+            } => Error::Storage {
+                operation,
+                path,
+                message: f(message),
+            },
+            Error::Busy(m) => Error::Busy(f(m)),
+            Error::Internal(m) => Error::Internal(f(m)),
+        }
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) | Error::Config { .. } => exit_code::BAD_INPUT,

@@ -71,7 +71,10 @@ fn run_on_the_sample_prints_a_summary_and_publishes() {
         format!("  {:<26} report", "public/report-public.html"),
         format!("  {:<26} report", "report.json"),
     ] {
-        assert!(stdout.lines().any(|l| l == line), "{line:?} missing: {stdout}");
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "{line:?} missing: {stdout}"
+        );
     }
     let pointer: serde_json::Value = serde_json::from_slice(
         &std::fs::read(warehouse.join("runs/2018-06/current.json")).unwrap(),

@@ -222,12 +222,43 @@ fn writes_are_refused_and_the_warehouse_is_unchanged() {
     }
     assert!(!copy_target.exists(), "COPY wrote a file");
     // In the shell too, and the shell goes on after the refusal.
-    let (out, err) = shell("DROP TABLE episodes;\nSELECT count(*) AS n FROM episodes;\n");
+    let (code, out, err) = shell_with(
+        b"DROP TABLE episodes;\nSELECT count(*) AS n FROM episodes;\n",
+        None,
+    );
     assert!(
         err.contains("cme sql is read-only: DROP is refused"),
         "{err}"
     );
     assert!(out.contains("n\n1703\n"), "{out}");
+    // A piped script that had a failure ends with its exit code.
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("1 error in the script"), "{err}");
+    // The refusal names the statement after comments and EXPLAIN.
+    for (statement, verb) in [
+        (
+            "/* note */ COPY (SELECT 1) TO '/tmp/cme-sql-never.csv'",
+            "COPY",
+        ),
+        ("-- why\ndrop table episodes", "DROP"),
+        (
+            "EXPLAIN ANALYZE COPY episodes TO '/tmp/cme-sql-never.csv'",
+            "COPY",
+        ),
+    ] {
+        // After `--`, as the docs say for a query that starts with a comment.
+        let output = cme(warehouse(), &["sql"])
+            .args(["--", statement])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(3), "{statement}");
+        assert!(
+            printed(&output).contains(&format!("cme sql is read-only: {verb} is refused")),
+            "{statement}: {}",
+            printed(&output)
+        );
+    }
+    assert!(!Path::new("/tmp/cme-sql-never.csv").exists());
     assert_eq!(listing(warehouse()), before, "the warehouse changed");
 }
 
@@ -250,8 +281,9 @@ fn listing(root: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
     out
 }
 
-/// Runs the shell on `input` (stdin a pipe), with history in `history`.
-fn shell_with(input: &str, history: Option<&Path>) -> (String, String) {
+/// Runs the shell on `input` (stdin a pipe), with history in `history`:
+/// its exit code, stdout and stderr.
+fn shell_with(input: &[u8], history: Option<&Path>) -> (Option<i32>, String, String) {
     let mut cmd = cme(warehouse(), &["sql"]);
     if let Some(history) = history {
         cmd.env("CME_SQL_HISTORY", history);
@@ -262,22 +294,20 @@ fn shell_with(input: &str, history: Option<&Path>) -> (String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", printed(&output));
     (
+        output.status.code(),
         String::from_utf8(output.stdout).unwrap(),
         String::from_utf8(output.stderr).unwrap(),
     )
 }
 
+/// The shell on piped input that runs without an error.
 fn shell(input: &str) -> (String, String) {
-    shell_with(input, None)
+    let (code, out, err) = shell_with(input.as_bytes(), None);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    (out, err)
 }
 
 #[test]
@@ -289,10 +319,15 @@ fn the_shell_runs_multi_line_statements_meta_commands_and_keeps_history() {
                  SELECT 1 AS one; SELECT 2 AS two;\n\
                  SELEC 3;\n\
                  \\q\nSELECT 'after quit' AS never;\n";
-    let (out, err) = shell_with(input, Some(&history));
-    // The banner names the run.
-    assert!(out.starts_with("cme sql: run "), "{out}");
-    assert!(out.contains("(2018-06)"), "{out}");
+    let (code, out, err) = shell_with(input.as_bytes(), Some(&history));
+    // Two statements failed (a misspelt table, a syntax error): the shell
+    // went on, and the piped script ends with the bad-input exit code.
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("2 errors in the script"), "{err}");
+    // The banner names the run, on stderr: stdout holds only results.
+    assert!(err.starts_with("cme sql: run "), "{err}");
+    assert!(err.contains("(2018-06)"), "{err}");
+    assert!(out.starts_with("quarter_value\n188\n"), "{out}");
     // The four-line statement ran once it ended with `;`.
     assert!(out.contains("quarter_value\n188\n"), "{out}");
     // \d lists the tables with their kinds.
@@ -330,7 +365,7 @@ fn the_shell_runs_multi_line_statements_meta_commands_and_keeps_history() {
     assert!(saved.contains("\\\\d monthly_series"), "{saved}");
     assert!(!saved.contains("after quit"), "{saved}");
     // A second session starts from that history and adds to it.
-    let (out, _) = shell_with("SELECT 42 AS answer;\n", Some(&history));
+    let (_, out, _) = shell_with(b"SELECT 42 AS answer;\n", Some(&history));
     assert!(out.contains("answer\n42\n"), "{out}");
     let saved_again = std::fs::read_to_string(&history).unwrap();
     assert!(
@@ -344,11 +379,37 @@ fn the_shell_runs_multi_line_statements_meta_commands_and_keeps_history() {
 }
 
 #[test]
-fn end_of_input_ends_the_shell_and_an_unfinished_statement_is_not_run() {
-    let (out, err) = shell("SELECT 'unfinished' AS x\n");
-    assert!(out.starts_with("cme sql: run "), "{out}");
-    assert!(!out.contains("unfinished"), "{out}");
-    assert!(err.is_empty() || !err.contains("error"), "{err}");
+fn the_shell_reads_statements_as_sql_does() {
+    // A `;` at the end of a line inside a string does not end the
+    // statement; a meta command ends with or without `;`, and works in the
+    // middle of a statement, which it leaves as it is.
+    let (out, err) =
+        shell("SELECT 'a;\nb' AS s;\n\\d monthly_series;\nSELECT 1 AS one\n\\d quarantine\n;\n");
+    assert!(out.starts_with("s\n\"a;\nb\"\n"), "{out}");
+    assert!(out.contains("month_order"), "{out}");
+    assert!(out.contains("reason_code"), "{out}");
+    assert!(out.contains("one\n1\n"), "{out}");
+    assert!(!err.contains("error"), "{err}");
+    // The end of piped input ends the last statement, `;` or not.
+    let (out, _) = shell("SELECT 'last' AS x\n");
+    assert_eq!(out, "x\nlast\n");
+    // \q quits in the middle of a statement too.
+    let (out, _) = shell("SELECT 'never' AS x\n\\q\n");
+    assert_eq!(out, "");
+    // A byte-order mark before the first line is not SQL.
+    let (out, _) = shell("\u{feff}SELECT 2 AS two;\n");
+    assert_eq!(out, "two\n2\n");
+    // Bytes that are not UTF-8: bad input, with the line.
+    let (code, _, err) = shell_with(b"SELECT 1;\nSELECT '\xff';\n", None);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("standard input, line 2: not UTF-8"), "{err}");
+    // The shell prints: --output and parquet belong to one-shot queries.
+    let output = cme(warehouse(), &["sql", "--output", "/tmp/cme-sql-shell.csv"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(printed(&output).contains("--output goes with a query or -f FILE"));
 }
 
 #[test]
@@ -366,6 +427,15 @@ fn results_print_as_a_table_csv_json_lines_or_parquet() {
          {\"category\":\"Female\",\"quarter_value\":97}\n\
          {\"category\":\"Not known\",\"quarter_value\":0}\n"
     );
+    // JSON keeps null fields, so every row has every column.
+    assert_eq!(
+        ok(sql(&[
+            "--format",
+            "json",
+            "SELECT 'x' AS a, CAST(NULL AS VARCHAR) AS b"
+        ])),
+        "{\"a\":\"x\",\"b\":null}\n"
+    );
     let table = ok(sql(&["--format", "table", "--max-rows", "2", query]));
     assert!(table.contains("| category | quarter_value |"), "{table}");
     assert!(table.contains("| Female   | 97            |"), "{table}");
@@ -373,7 +443,9 @@ fn results_print_as_a_table_csv_json_lines_or_parquet() {
         !table.contains("Not known"),
         "--max-rows 2 shows two rows: {table}"
     );
-    assert!(table.contains("3 rows (first 2 shown"), "{table}");
+    assert!(table.contains("more than 2 rows (first 2 shown"), "{table}");
+    let table = ok(sql(&["--format", "table", "--max-rows", "3", query]));
+    assert!(table.ends_with("+\n3 rows\n"), "{table}");
     // An empty result still names its columns.
     assert_eq!(
         ok(sql(&[
@@ -460,6 +532,13 @@ fn misspelt_names_get_suggestions_and_syntax_errors_their_position() {
     assert_eq!(output.status.code(), Some(3));
     assert!(
         printed(&output).contains("did you mean `performance_summary`?"),
+        "{}",
+        printed(&output)
+    );
+    let output = sql(&["SELECT count(*) FROM \"Episodes\""]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        printed(&output).contains("did you mean `episodes`?"),
         "{}",
         printed(&output)
     );
@@ -555,14 +634,174 @@ fn tables_lists_every_kind_and_runs_are_selected_by_period_or_id() {
 }
 
 #[test]
-fn an_empty_warehouse_says_to_run_first() {
+fn an_empty_warehouse_says_to_run_first_and_a_missing_one_is_not_created() {
     let dir = tempfile::tempdir().unwrap();
-    let output = cme(&dir.path().join("wh"), &["sql", "SELECT 1"])
-        .output()
-        .unwrap();
+    let empty = dir.path().join("wh");
+    std::fs::create_dir(&empty).unwrap();
+    let output = cme(&empty, &["sql", "SELECT 1"]).output().unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
     assert!(
         printed(&output).contains("run `cme run` first"),
+        "{}",
+        printed(&output)
+    );
+    // A mistyped warehouse: the storage exit code, and no folder made.
+    let typo = dir.path().join("wherehouse");
+    let output = cme(&typo, &["sql", "SELECT 1"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", printed(&output));
+    assert!(
+        printed(&output).contains("no such folder"),
+        "{}",
+        printed(&output)
+    );
+    assert!(!typo.exists());
+}
+
+/// A copy of the sample warehouse to damage, and its June run folder.
+fn damaged_copy() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("wh");
+    let status = Command::new("cp")
+        .args(["-r", warehouse().to_str().unwrap(), copy.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pointer: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(copy.join("runs/2018-06/current.json")).unwrap())
+            .unwrap();
+    let run = copy
+        .join(pointer["manifest"].as_str().unwrap())
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    (dir, copy, run)
+}
+
+#[test]
+fn a_damaged_warehouse_is_a_storage_failure_and_a_missing_table_is_left_out() {
+    // A damaged pointer: exit code 5, naming the file.
+    let (_dir, copy, _) = damaged_copy();
+    std::fs::write(copy.join("runs/2018-06/current.json"), "{not json").unwrap();
+    let output = cme(&copy, &["sql", "SELECT 1"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", printed(&output));
+    assert!(
+        printed(&output).contains("runs/2018-06/current.json"),
+        "{}",
+        printed(&output)
+    );
+    assert!(
+        printed(&output).contains("not a valid run pointer"),
+        "{}",
+        printed(&output)
+    );
+    // A published table deleted: a warning, the other tables still answer,
+    // and the missing one is unknown.
+    let (_dir, copy, run) = damaged_copy();
+    std::fs::remove_file(run.join("indicator_values.parquet")).unwrap();
+    let output = cme(
+        &copy,
+        &[
+            "sql",
+            "--format",
+            "csv",
+            "SELECT count(*) AS n FROM monthly_series",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "n\n13\n",
+        "{}",
+        printed(&output)
+    );
+    assert!(
+        printed(&output).contains("table left out"),
+        "{}",
+        printed(&output)
+    );
+    let output = cme(&copy, &["sql", "SELECT * FROM indicator_values"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
+    // A table file damaged inside (its footer intact): the storage exit code.
+    let (_dir, copy, run) = damaged_copy();
+    let file = run.join("performance_summary.parquet");
+    let mut bytes = std::fs::read(&file).unwrap();
+    // The first page (just after the magic bytes), not the footer.
+    let end = (bytes.len() / 4).min(64);
+    bytes[4..end].fill(0xAB);
+    std::fs::write(&file, bytes).unwrap();
+    let output = cme(&copy, &["sql", "SELECT * FROM performance_summary"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", printed(&output));
+}
+
+#[test]
+fn output_files_are_replaced_only_by_a_finished_result_and_never_in_the_warehouse() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("kept.csv");
+    std::fs::write(&kept, "precious\n").unwrap();
+    let output = sql(&[
+        "--output",
+        kept.to_str().unwrap(),
+        "SELECT * FROM no_such_table",
+    ]);
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "precious\n");
+    ok(sql(&["--output", kept.to_str().unwrap(), "SELECT 1 AS a"]));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "a\n1\n");
+    // No temporary file is left beside it.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    // Into the warehouse: refused, and the pointer is untouched.
+    let before = listing(warehouse());
+    let pointer = warehouse().join("runs/2018-06/current.json");
+    let output = sql(&["--output", pointer.to_str().unwrap(), "SELECT 1 AS a"]);
+    assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
+    assert!(
+        printed(&output).contains("is inside the warehouse"),
+        "{}",
+        printed(&output)
+    );
+    assert_eq!(listing(warehouse()), before);
+    // A result Parquet cannot hold is bad input, not a bug.
+    let target = dir.path().join("x.parquet");
+    let output = sql(&[
+        "--format",
+        "parquet",
+        "--output",
+        target.to_str().unwrap(),
+        "SELECT interval '1 day' AS iv",
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
+    assert!(
+        printed(&output).contains("cannot be written as Parquet"),
+        "{}",
+        printed(&output)
+    );
+    assert!(!target.exists());
+}
+
+#[test]
+fn files_with_a_byte_order_mark_run_and_errors_name_the_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q.sql");
+    std::fs::write(
+        &file,
+        "\u{feff}-- first\nSELECT 1 AS a;\n\nSELECT\n  nope\nFROM episodes;\n",
+    )
+    .unwrap();
+    let output = sql(&["-f", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
+    let text = printed(&output);
+    assert!(text.starts_with("a\n1\n"), "{text}");
+    assert!(text.contains("q.sql, statement 2 (line 4): SQL:"), "{text}");
+    std::fs::write(&file, b"SELECT '\xe9' AS e;\n").unwrap();
+    let output = sql(&["-f", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        printed(&output).contains("is not UTF-8 text"),
         "{}",
         printed(&output)
     );

@@ -38,11 +38,13 @@ pub async fn read(
     let Some((bytes, version)) = warehouse.get_versioned(&object).await? else {
         return Ok(None);
     };
+    // A damaged pointer is the warehouse's fault, not a bug: storage class.
     let pointer = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::Internal(format!(
-            "{} cannot be read: {e}",
-            warehouse.describe(&object)
-        ))
+        Error::storage(
+            "read",
+            warehouse.describe(&object),
+            format!("not a valid run pointer ({e})"),
+        )
     })?;
     Ok(Some((pointer, version)))
 }

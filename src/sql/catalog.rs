@@ -97,8 +97,13 @@ async fn manifest(warehouse: &Warehouse, selection: &Selection) -> Result<(Strin
         current.manifest
     };
     let bytes = warehouse.get(&object).await?;
-    let manifest: Manifest = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::Internal(format!("{}: {e}", warehouse.describe(&object))))?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::storage(
+            "read",
+            warehouse.describe(&object),
+            format!("not a valid manifest ({e})"),
+        )
+    })?;
     Ok((object, manifest))
 }
 
@@ -111,18 +116,31 @@ pub async fn open(
 ) -> Result<Catalog> {
     let (_, manifest) = manifest(warehouse, selection).await?;
     let mut tables = Vec::new();
+    // A table whose file is missing or damaged is left out with a warning,
+    // so the others stay queryable; querying it then says it is unknown.
     let register = |name: String, object: String, kind: &'static str| async move {
-        ctx.register_parquet(&name, warehouse.url(&object), ParquetReadOptions::default())
+        match ctx
+            .register_parquet(&name, warehouse.url(&object), ParquetReadOptions::default())
             .await
-            .map_err(|e| crate::transform::classify(e, "register", &warehouse.describe(&object)))?;
-        Ok::<_, Error>(TableInfo {
-            name,
-            kind: kind.into(),
-            location: warehouse.describe(&object),
-        })
+        {
+            Ok(()) => Some(TableInfo {
+                name,
+                kind: kind.into(),
+                location: warehouse.describe(&object),
+            }),
+            Err(e) => {
+                tracing::warn!(
+                    table = %name,
+                    error = %e.find_root(),
+                    "table left out: {} cannot be read",
+                    warehouse.describe(&object)
+                );
+                None
+            }
+        }
     };
     for output in &manifest.outputs {
-        tables.push(register(output.table.clone(), output.object.clone(), "published").await?);
+        tables.extend(register(output.table.clone(), output.object.clone(), "published").await);
     }
     let staged = format!(
         "{}/extract_date={}/episodes.parquet",
@@ -130,7 +148,7 @@ pub async fn open(
         manifest.extract_date
     );
     if warehouse.exists(&staged).await? {
-        tables.push(register("episodes".into(), staged, "staged").await?);
+        tables.extend(register("episodes".into(), staged, "staged").await);
     }
     for output in &manifest.outputs {
         let folder = format!("{}/{}/", crate::publish::bi::BI_PREFIX, output.table);
@@ -144,7 +162,7 @@ pub async fn open(
         )]);
         ctx.register_parquet(&name, warehouse.url(&folder), options)
             .await
-            .map_err(|e| crate::transform::classify(e, "register", &warehouse.describe(&folder)))?;
+            .map_err(|e| Error::storage("read", warehouse.describe(&folder), e.find_root()))?;
         tables.push(TableInfo {
             name,
             kind: "history".into(),

@@ -3,14 +3,16 @@
 //! [`catalog`] registers the published tables of a committed run (through
 //! the period's `current.json`, so a reader never sees a partial run), the
 //! BI history of each table, and the run's pseudonymised staged episodes.
-//! [`run`] executes statements with writes refused; [`output`] prints
-//! results; [`shell`] is the interactive prompt.
+//! [`script`] cuts a script into statements; [`run`] executes one with
+//! writes refused; [`output`] streams its result out; [`shell`] is the
+//! interactive prompt.
 
 pub mod catalog;
 pub mod output;
+pub mod script;
 pub mod shell;
 
-use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::SessionContext;
 
@@ -26,87 +28,91 @@ pub fn read_only() -> SQLOptions {
         .with_allow_statements(false)
 }
 
-/// Splits a script into statements at the `;` that are outside string
-/// literals, quoted names and comments, keeping each statement's own text
-/// (re-printing a parsed statement is not faithful: `COPY ... TO 'file'`
-/// loses its quotes). Pieces holding only comments and whitespace are
-/// dropped; the statements themselves are parsed when they run.
-pub fn split_statements(sql: &str) -> Result<Vec<String>> {
-    #[derive(PartialEq)]
-    enum State {
-        Code,
-        Single,
-        Double,
-        LineComment,
-        BlockComment,
-    }
-    let mut state = State::Code;
-    let mut statements = Vec::new();
-    let mut current = String::new();
-    let mut has_code = false;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match state {
-            State::Code => match c {
-                ';' => {
-                    if has_code {
-                        statements.push(current.trim().to_string());
-                    }
-                    current.clear();
-                    has_code = false;
-                    continue;
-                }
-                '\'' => state = State::Single,
-                '"' => state = State::Double,
-                '-' if chars.peek() == Some(&'-') => state = State::LineComment,
-                '/' if chars.peek() == Some(&'*') => state = State::BlockComment,
-                _ => {}
-            },
-            State::Single if c == '\'' => state = State::Code,
-            State::Double if c == '"' => state = State::Code,
-            State::LineComment if c == '\n' => state = State::Code,
-            State::BlockComment if c == '*' && chars.peek() == Some(&'/') => {
-                current.push(c);
-                current.push(chars.next().unwrap_or('/'));
-                state = State::Code;
-                continue;
-            }
-            _ => {}
-        }
-        if matches!(state, State::Code | State::Single | State::Double) && !c.is_whitespace() {
-            has_code = true;
-        }
-        current.push(c);
-    }
-    match state {
-        State::Single | State::Double => {
-            return Err(Error::Input(
-                "SQL: a quoted string or name is not closed".into(),
-            ));
-        }
-        State::BlockComment => return Err(Error::Input("SQL: a /* comment is not closed".into())),
-        _ => {}
-    }
-    if has_code {
-        statements.push(current.trim().to_string());
-    }
-    Ok(statements)
+/// Runs one statement read-only. The result streams: it is printed as it
+/// comes, never held whole in memory (the session's memory pool bounds the
+/// query itself).
+pub async fn run(ctx: &SessionContext, sql: &str) -> Result<SendableRecordBatchStream> {
+    let df = ctx
+        .sql_with_options(sql, read_only())
+        .await
+        .map_err(|e| explain_error(ctx, sql, e))?;
+    df.execute_stream()
+        .await
+        .map_err(|e| explain_error(ctx, sql, e))
 }
 
-/// Runs one statement read-only and collects its result.
-pub async fn run(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
-    let df = match ctx.sql_with_options(sql, read_only()).await {
-        Ok(df) => df,
-        Err(e) => return Err(explain_error(ctx, sql, e)),
-    };
-    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
-    let mut batches = df.collect().await.map_err(|e| explain_error(ctx, sql, e))?;
-    // An empty result still has columns: print them (a CSV header, an
-    // empty table) rather than nothing.
-    if batches.is_empty() {
-        batches.push(RecordBatch::new_empty(schema));
+/// A table file that is missing or damaged is the warehouse failing, not
+/// the analyst's SQL: the storage exit code.
+fn storage_error(e: &datafusion::error::DataFusionError) -> Option<Error> {
+    use datafusion::arrow::error::ArrowError;
+    use datafusion::error::DataFusionError;
+    let root = e.find_root();
+    match root {
+        DataFusionError::ObjectStore(_)
+        | DataFusionError::IoError(_)
+        | DataFusionError::ParquetError(_) => {
+            Some(Error::storage("read", "a table of the warehouse", root))
+        }
+        DataFusionError::ArrowError(arrow, _)
+            if matches!(
+                **arrow,
+                ArrowError::ParquetError(_) | ArrowError::IoError(..)
+            ) =>
+        {
+            Some(Error::storage("read", "a table of the warehouse", root))
+        }
+        _ => None,
     }
-    Ok(batches)
+}
+
+/// An error while a result streams: the warehouse failing, or the query
+/// itself (a cast that fails on a value, the memory limit).
+pub fn stream_error(e: datafusion::error::DataFusionError) -> Error {
+    storage_error(&e).unwrap_or_else(|| Error::Input(format!("SQL: {}", e.strip_backtrace())))
+}
+
+/// Runs the statements of a query or a `-f` file in order, each result
+/// streamed to `sink`; the first failure stops it. In a script of several
+/// statements (or a file) the error names the statement and its line.
+pub async fn run_script(
+    ctx: &SessionContext,
+    script: &str,
+    source: Option<&str>,
+    format: output::Format,
+    max_rows: usize,
+    sink: &mut output::Sink,
+) -> Result<()> {
+    let statements = script::split(script)?;
+    if statements.is_empty() {
+        return Err(Error::Input("no SQL statement given".into()));
+    }
+    if format == output::Format::Parquet && statements.len() > 1 {
+        return Err(Error::Input("--format parquet takes one statement".into()));
+    }
+    let many = statements.len() > 1;
+    for (index, statement) in statements.iter().enumerate() {
+        let result = async {
+            let stream = run(ctx, &statement.text).await?;
+            output::write(stream, format, max_rows, sink).await
+        }
+        .await;
+        if let Err(e) = result {
+            return Err(match (source, many) {
+                (Some(file), _) => e.map_message(|m| {
+                    format!(
+                        "{file}, statement {} (line {}): {m}",
+                        index + 1,
+                        statement.line
+                    )
+                }),
+                (None, true) => e.map_message(|m| {
+                    format!("statement {} (line {}): {m}", index + 1, statement.line)
+                }),
+                (None, false) => e,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The error as an analyst should read it: the refusal of a write in plain
@@ -117,12 +123,15 @@ pub fn explain_error(
     sql: &str,
     e: datafusion::error::DataFusionError,
 ) -> Error {
+    if let Some(storage) = storage_error(&e) {
+        return storage;
+    }
     let text = e.strip_backtrace();
     let lowered = text.to_lowercase();
     if lowered.contains("not supported")
         && (lowered.contains("ddl") || lowered.contains("dml") || lowered.contains("statement"))
     {
-        let verb = sql.split_whitespace().next().unwrap_or("").to_uppercase();
+        let verb = script::verb(sql);
         return Error::Input(format!(
             "cme sql is read-only: {verb} is refused (DDL, INSERT, COPY and SET cannot change the warehouse from here) [{text}]"
         ));
@@ -194,10 +203,13 @@ fn quoted_after(text: &str, marker: &str) -> Option<String> {
 /// The candidate nearest to `name` by edit distance, if it is near enough
 /// to be a plausible misspelling.
 pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
-    let name = name.to_lowercase();
+    let lowered = name.to_lowercase();
     candidates
-        .map(|c| (levenshtein(&name, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d > 0 && *d <= (name.len().max(c.len()) / 3).max(1))
+        .filter(|c| *c != name)
+        .map(|c| (levenshtein(&lowered, &c.to_lowercase()), c))
+        // Distance 0 is the same name in other letter case: a quoted
+        // "Episodes" is not the table episodes.
+        .filter(|(d, c)| *d <= (lowered.len().max(c.len()) / 3).max(1))
         .min()
         .map(|(_, c)| c.to_string())
 }
@@ -249,23 +261,13 @@ mod tests {
             Some("episodes")
         );
         assert_eq!(closest("zzzzzz", names.iter().copied()), None);
+        // The same name in other letter case is suggested.
+        assert_eq!(
+            closest("Episodes", names.iter().copied()).as_deref(),
+            Some("episodes")
+        );
+        assert_eq!(closest("episodes", names.iter().copied()), None);
         // A one-letter name is not a misspelling of a longer one.
         assert_eq!(closest("x", ["sex"].into_iter()), None);
-    }
-
-    #[test]
-    fn scripts_split_on_semicolons_outside_strings_and_comments() {
-        let parts = split_statements("SELECT 'a;b'; -- c;\nSELECT 2;").unwrap();
-        assert_eq!(parts, ["SELECT 'a;b'", "-- c;\nSELECT 2"]);
-        let parts =
-            split_statements("SELECT \"x;y\", 'it''s;' /* ; */ FROM t;;\n-- only a comment;\n")
-                .unwrap();
-        assert_eq!(parts, ["SELECT \"x;y\", 'it''s;' /* ; */ FROM t"]);
-        // The statement's own text is kept, quotes included.
-        let parts = split_statements("COPY (SELECT 1) TO '/tmp/x.csv'").unwrap();
-        assert_eq!(parts, ["COPY (SELECT 1) TO '/tmp/x.csv'"]);
-        assert!(split_statements("SELECT 'open").is_err());
-        assert!(split_statements("SELECT 1 /* open").is_err());
-        assert!(split_statements("  -- nothing\n").unwrap().is_empty());
     }
 }

@@ -1,11 +1,17 @@
-//! Printing query results: an aligned table (the default on a terminal),
-//! CSV, JSON lines, or a Parquet file.
+//! Printing query results as they stream in: an aligned table (the default
+//! on a terminal), CSV, JSON lines, or a Parquet file. Nothing holds a
+//! whole result: CSV, JSON and Parquet are written batch by batch, and the
+//! table keeps only the rows it shows.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::json::writer::LineDelimited;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::SendableRecordBatchStream;
+use futures::StreamExt;
 
 use crate::error::{Error, Result};
 
@@ -14,86 +20,173 @@ pub enum Format {
     /// Aligned table, cut to --max-rows.
     Table,
     Csv,
-    /// One JSON object per row.
+    /// One JSON object per row, nulls included.
     Json,
     /// A Parquet file (needs --output).
     Parquet,
 }
 
-/// Writes `batches` in `format` to `out` (or, for Parquet, to `path`).
-pub fn write(
-    batches: &[RecordBatch],
+fn arrow_error(e: datafusion::arrow::error::ArrowError) -> Error {
+    Error::Input(format!("the result cannot be written: {e}"))
+}
+
+fn io_error(e: std::io::Error) -> Error {
+    Error::storage("write", "output", e)
+}
+
+/// Where a result goes: standard output, or a file that appears only when
+/// the statement has succeeded (written beside it, then renamed), so a
+/// failing query never empties a file that was there.
+pub enum Sink {
+    Stdout,
+    File {
+        path: PathBuf,
+        temp: tempfile::NamedTempFile,
+    },
+}
+
+impl Sink {
+    pub fn file(path: &Path) -> Result<Self> {
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".cme-sql-")
+            .tempfile_in(&folder)
+            .map_err(|e| Error::storage("write", path.display().to_string(), e))?;
+        Ok(Sink::File {
+            path: path.to_path_buf(),
+            temp,
+        })
+    }
+
+    fn writer(&mut self) -> Box<dyn Write + '_> {
+        match self {
+            Sink::Stdout => Box::new(std::io::stdout().lock()),
+            Sink::File { temp, .. } => Box::new(temp.as_file_mut()),
+        }
+    }
+
+    /// Moves a finished file into place.
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Sink::Stdout => std::io::stdout().flush().map_err(io_error),
+            Sink::File { path, temp } => temp
+                .persist(&path)
+                .map(|_| ())
+                .map_err(|e| Error::storage("write", path.display().to_string(), e.error)),
+        }
+    }
+}
+
+/// Writes a streaming result in `format` to `sink`.
+pub async fn write(
+    mut stream: SendableRecordBatchStream,
     format: Format,
     max_rows: usize,
-    out: &mut dyn Write,
-    path: Option<&Path>,
+    sink: &mut Sink,
 ) -> Result<()> {
-    let io = |e: std::io::Error| Error::storage("write", "output", e);
-    let arrow = |e: datafusion::arrow::error::ArrowError| Error::Internal(format!("output: {e}"));
+    let schema = stream.schema();
+    let next = |e: datafusion::error::DataFusionError| crate::sql::stream_error(e);
     match format {
         Format::Table => {
-            let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+            // Keep the rows shown and one more, to know there are more.
             let mut shown = Vec::new();
-            let mut left = max_rows;
-            for batch in batches {
-                if left == 0 {
+            let mut rows = 0;
+            while let Some(batch) = stream.next().await {
+                let batch = batch.map_err(next)?;
+                let take = batch.num_rows().min(max_rows + 1 - rows);
+                shown.push(batch.slice(0, take));
+                rows += take;
+                if rows > max_rows {
                     break;
                 }
-                let take = batch.num_rows().min(left);
-                shown.push(batch.slice(0, take));
-                left -= take;
             }
-            if shown.is_empty() {
-                if let Some(first) = batches.first() {
-                    shown.push(first.slice(0, 0));
-                }
-            }
-            let text =
-                datafusion::arrow::util::pretty::pretty_format_batches(&shown).map_err(arrow)?;
-            writeln!(out, "{text}").map_err(io)?;
-            let plural = if rows == 1 { "row" } else { "rows" };
-            if rows > max_rows {
-                writeln!(out, "{rows} {plural} (first {max_rows} shown; --max-rows to see more, or --format csv)")
-                    .map_err(io)?;
+            drop(stream);
+            let more = rows > max_rows;
+            let shown = first_rows(&schema, &shown, max_rows);
+            let text = datafusion::arrow::util::pretty::pretty_format_batches(&shown)
+                .map_err(arrow_error)?;
+            let mut out = sink.writer();
+            writeln!(out, "{text}").map_err(io_error)?;
+            if more {
+                writeln!(
+                    out,
+                    "more than {max_rows} rows (first {max_rows} shown; --max-rows to see more, or --format csv)"
+                )
+                .map_err(io_error)?;
             } else {
-                writeln!(out, "{rows} {plural}").map_err(io)?;
+                let plural = if rows == 1 { "row" } else { "rows" };
+                writeln!(out, "{rows} {plural}").map_err(io_error)?;
             }
         }
         Format::Csv => {
+            let mut out = sink.writer();
             let mut writer = datafusion::arrow::csv::WriterBuilder::new()
                 .with_header(true)
-                .build(out);
-            for batch in batches {
-                writer.write(batch).map_err(arrow)?;
+                .build(&mut out);
+            let mut wrote = false;
+            while let Some(batch) = stream.next().await {
+                writer.write(&batch.map_err(next)?).map_err(arrow_error)?;
+                wrote = true;
+            }
+            // An empty result still names its columns.
+            if !wrote {
+                writer
+                    .write(&RecordBatch::new_empty(schema))
+                    .map_err(arrow_error)?;
             }
         }
         Format::Json => {
-            let mut writer = datafusion::arrow::json::LineDelimitedWriter::new(out);
-            for batch in batches {
-                writer.write(batch).map_err(arrow)?;
+            let mut out = sink.writer();
+            let mut writer = datafusion::arrow::json::WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, LineDelimited>(&mut out);
+            while let Some(batch) = stream.next().await {
+                writer.write(&batch.map_err(next)?).map_err(arrow_error)?;
             }
-            writer.finish().map_err(arrow)?;
+            writer.finish().map_err(arrow_error)?;
         }
         Format::Parquet => {
-            let path = path.ok_or_else(|| {
-                Error::Input("--format parquet writes a file: give it with --output FILE".into())
-            })?;
-            let schema = batches.first().map(RecordBatch::schema).unwrap_or_else(|| {
-                std::sync::Arc::new(datafusion::arrow::datatypes::Schema::empty())
-            });
-            let file = std::fs::File::create(path)
-                .map_err(|e| Error::storage("write", path.display().to_string(), e))?;
+            let Sink::File { temp, .. } = sink else {
+                return Err(Error::Input(
+                    "--format parquet writes a file: give it with --output FILE".into(),
+                ));
+            };
+            let file = temp.as_file_mut();
             let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None)
-                .map_err(|e| Error::Internal(format!("parquet output: {e}")))?;
-            for batch in batches {
-                writer
-                    .write(batch)
-                    .map_err(|e| Error::Internal(format!("parquet output: {e}")))?;
+                .map_err(|e| {
+                Error::Input(format!("the result cannot be written as Parquet: {e}"))
+            })?;
+            while let Some(batch) = stream.next().await {
+                writer.write(&batch.map_err(next)?).map_err(|e| {
+                    Error::Input(format!("the result cannot be written as Parquet: {e}"))
+                })?;
             }
-            writer
-                .close()
-                .map_err(|e| Error::Internal(format!("parquet output: {e}")))?;
+            writer.close().map_err(|e| {
+                Error::Input(format!("the result cannot be written as Parquet: {e}"))
+            })?;
         }
     }
     Ok(())
+}
+
+/// At most `max_rows` rows of `batches` (at least an empty batch, so the
+/// column names print).
+fn first_rows(schema: &SchemaRef, batches: &[RecordBatch], max_rows: usize) -> Vec<RecordBatch> {
+    let mut out = Vec::new();
+    let mut left = max_rows;
+    for batch in batches {
+        if left == 0 {
+            break;
+        }
+        let take = batch.num_rows().min(left);
+        out.push(batch.slice(0, take));
+        left -= take;
+    }
+    if out.is_empty() {
+        out.push(RecordBatch::new_empty(schema.clone()));
+    }
+    out
 }

@@ -1,16 +1,16 @@
 //! The interactive `cme sql` prompt: rustyline for editing and history,
-//! statements may span lines and end with `;`, Ctrl-C cancels the running
-//! query (or the statement being typed), Ctrl-D exits. Meta commands:
-//! `\d` lists the tables, `\d NAME` describes one, `\?` helps, `\q` quits.
+//! statements may span lines and end with a `;` outside strings and
+//! comments, Ctrl-C cancels the running query (or the statement being
+//! typed), Ctrl-D exits. Meta commands, each on a line of its own: `\d`
+//! lists the tables, `\d NAME` describes one, `\?` helps, `\q` quits.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use datafusion::prelude::SessionContext;
 use rustyline::error::ReadlineError;
 
 use super::catalog::Catalog;
-use super::output::{self, Format};
+use super::output::{self, Format, Sink};
 use crate::error::{Error, Result};
 
 pub struct ShellOptions {
@@ -30,20 +30,30 @@ pub fn default_history() -> Option<PathBuf> {
         .map(|home| PathBuf::from(home).join(".cme_sql_history"))
 }
 
+/// The shell. On a terminal an error is printed and the shell goes on; on
+/// piped input (`cme sql < script.sql`) it goes on too, runs a last
+/// statement left without `;`, and ends with the exit code of the first
+/// failure, so a scheduler sees it.
 pub async fn run(ctx: &SessionContext, catalog: &Catalog, options: &ShellOptions) -> Result<()> {
+    use std::io::IsTerminal;
+    let interactive = std::io::stdin().is_terminal();
     let mut editor = rustyline::DefaultEditor::new()
         .map_err(|e| Error::Internal(format!("cannot start the shell: {e}")))?;
     if let Some(path) = &options.history {
         // A missing history file is the first session, not an error.
         let _ = editor.load_history(path);
     }
-    println!(
+    // The banner is not a result: stderr, so `cme sql < q.sql > out.csv`
+    // writes only results.
+    eprintln!(
         "cme sql: run {} ({}), {} tables; end statements with `;`, \\d lists tables, \\? helps, \\q or Ctrl-D quits",
         catalog.run_id,
         catalog.period,
         catalog.tables.len()
     );
     let mut buffer = String::new();
+    let mut failures: Vec<Error> = Vec::new();
+    let mut line_number = 0usize;
     loop {
         let prompt = if buffer.is_empty() { "cme> " } else { "  -> " };
         let line = match editor.readline(prompt) {
@@ -54,13 +64,36 @@ pub async fn run(ctx: &SessionContext, catalog: &Catalog, options: &ShellOptions
                 continue;
             }
             Err(ReadlineError::Eof) => break,
+            Err(ReadlineError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(Error::Input(format!(
+                    "standard input, line {}: not UTF-8 text (save the script as UTF-8)",
+                    line_number + 1
+                )));
+            }
             Err(e) => return Err(Error::Internal(format!("shell: {e}"))),
         };
+        line_number += 1;
+        let line = if line_number == 1 {
+            super::script::without_bom(&line).to_string()
+        } else {
+            line
+        };
         let trimmed = line.trim();
-        if buffer.is_empty() && trimmed.starts_with('\\') {
+        // A meta command is a line of its own, also in the middle of a
+        // statement (which it leaves as it is).
+        if trimmed.starts_with('\\') {
             let _ = editor.add_history_entry(trimmed);
-            if !meta(ctx, catalog, trimmed).await {
-                break;
+            match meta(ctx, catalog, trimmed).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    // Quitting drops a statement left unfinished.
+                    buffer.clear();
+                    break;
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    failures.push(e);
+                }
             }
             continue;
         }
@@ -69,13 +102,21 @@ pub async fn run(ctx: &SessionContext, catalog: &Catalog, options: &ShellOptions
         }
         buffer.push_str(&line);
         buffer.push('\n');
-        if !trimmed.ends_with(';') {
+        if !super::script::is_complete(&buffer) {
             continue;
         }
         let script = std::mem::take(&mut buffer);
         let _ = editor.add_history_entry(script.trim());
         if let Err(e) = execute(ctx, &script, options).await {
             eprintln!("error: {e}");
+            failures.push(e);
+        }
+    }
+    if !interactive && !buffer.trim().is_empty() {
+        // The end of a piped script ends its last statement.
+        if let Err(e) = execute(ctx, &buffer, options).await {
+            eprintln!("error: {e}");
+            failures.push(e);
         }
     }
     if let Some(path) = &options.history {
@@ -83,20 +124,29 @@ pub async fn run(ctx: &SessionContext, catalog: &Catalog, options: &ShellOptions
             tracing::warn!(error = %e, "could not save the shell history to {}", path.display());
         }
     }
-    Ok(())
+    match (interactive, failures.len()) {
+        (false, n) if n > 0 => {
+            let first = failures.swap_remove(0);
+            Err(first.map_message(|_| {
+                let plural = if n == 1 { "error" } else { "errors" };
+                format!("{n} {plural} in the script (shown above)")
+            }))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Runs each statement of `script`; Ctrl-C cancels the one running.
 async fn execute(ctx: &SessionContext, script: &str, options: &ShellOptions) -> Result<()> {
-    for statement in super::split_statements(script)? {
+    for statement in super::script::split(script)? {
+        let run = async {
+            let stream = super::run(ctx, &statement.text).await?;
+            let mut sink = Sink::Stdout;
+            output::write(stream, options.format, options.max_rows, &mut sink).await?;
+            sink.finish()
+        };
         tokio::select! {
-            result = super::run(ctx, &statement) => {
-                let batches = result?;
-                let stdout = std::io::stdout();
-                let mut out = stdout.lock();
-                output::write(&batches, options.format, options.max_rows, &mut out, None)?;
-                out.flush().ok();
-            }
+            result = run => result?,
             _ = tokio::signal::ctrl_c() => {
                 println!("query cancelled");
                 return Ok(());
@@ -107,22 +157,23 @@ async fn execute(ctx: &SessionContext, script: &str, options: &ShellOptions) -> 
 }
 
 /// A meta command; false means quit.
-async fn meta(ctx: &SessionContext, catalog: &Catalog, command: &str) -> bool {
+async fn meta(ctx: &SessionContext, catalog: &Catalog, command: &str) -> Result<bool> {
+    let command = command.trim_end_matches(';');
     let mut parts = command.split_whitespace();
     match (parts.next(), parts.next()) {
-        (Some("\\q"), _) => return false,
+        (Some("\\q"), _) => return Ok(false),
         (Some("\\d"), None) => print_tables(catalog),
-        (Some("\\d"), Some(name)) => {
-            if let Err(e) = describe(ctx, name).await {
-                eprintln!("error: {e}");
-            }
-        }
+        (Some("\\d"), Some(name)) => describe(ctx, name).await?,
         (Some("\\?"), _) | (Some("\\h"), _) => println!(
             "\\d            list the tables\n\\d NAME       describe a table\n\\q            quit (or Ctrl-D)\nSQL ending with `;` runs; Ctrl-C cancels a running query. Writes are refused."
         ),
-        _ => eprintln!("unknown command `{command}`: \\? lists the commands"),
+        _ => {
+            return Err(Error::Input(format!(
+                "unknown command `{command}`: \\? lists the commands"
+            )));
+        }
     }
-    true
+    Ok(true)
 }
 
 /// The table list of `\d` and `cme tables`.
