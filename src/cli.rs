@@ -140,7 +140,8 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Write a synthetic extract (fake people, realistic shape) as CSV.
+    /// Write a synthetic extract (fake people, realistic shape): CSV, or
+    /// xlsx for `--style casesys` with an `.xlsx` output.
     #[command(after_help = AFTER_HELP)]
     Synth {
         /// Output file (`make sample` writes the bundled sample).

@@ -563,6 +563,62 @@ async fn rag_at_the_target_and_the_tolerance_edge() {
     );
 }
 
+/// RAG judged on the configured basis. August 2018: 1 child new in April,
+/// 2 in July, 3 in August, so 1a is 3 in the month, 5 in the quarter (Q2,
+/// July to August) and 6 in the year to date. Low, target 4, tolerance 1:
+/// the month is Green, the quarter Amber, the year to date Red.
+#[tokio::test]
+async fn rag_is_judged_on_the_month_quarter_or_year_to_date_as_configured() {
+    let referrals = [
+        "2018-04-10",
+        "2018-07-02",
+        "2018-07-20",
+        "2018-08-01",
+        "2018-08-15",
+        "2018-08-31",
+    ];
+    let rows: Vec<Row> = referrals
+        .iter()
+        .enumerate()
+        .map(|(i, d)| ep(&format!("E{i}"), &format!("C{i}"), d))
+        .collect();
+    for (basis, expected) in [
+        (RagBasis::Month, "Green"),
+        (RagBasis::Quarter, "Amber"),
+        (RagBasis::YearToDate, "Red"),
+    ] {
+        let mut config = config();
+        for i in config.indicators.iter_mut() {
+            i.target = None;
+            if i.id == "1a" {
+                i.polarity = Polarity::Low;
+                i.target = Some(4.0);
+                i.tolerance = Some(1.0);
+                i.tolerance_kind = ToleranceKind::Absolute;
+                i.rag_basis = basis;
+            }
+        }
+        let r = run_with(config, &rows, "2018-08", "2018-09-03")
+            .await
+            .unwrap();
+        assert_eq!(r.summary_i64("month_value", "1a", "All").await, Some(3));
+        assert_eq!(r.summary_i64("quarter_value", "1a", "All").await, Some(5));
+        assert_eq!(
+            r.summary_i64("year_to_date_value", "1a", "All").await,
+            Some(6)
+        );
+        assert_eq!(
+            r.summary_str("rag", "1a", "All").await.as_deref(),
+            Some(expected),
+            "{basis:?}"
+        );
+        assert_eq!(
+            r.summary_str("rag_basis", "1a", "All").await.as_deref(),
+            Some(basis.as_str())
+        );
+    }
+}
+
 #[tokio::test]
 async fn info_indicators_and_breakdown_rows_have_no_rag() {
     // The shipped configuration targets indicator 6 only (Low, 200, 5%).
