@@ -112,3 +112,42 @@ async fn unique_counts_rows_and_accepted_values_checks_every_column() {
     assert_eq!(find("unique(episodes.family_key)"), 2);
     assert_eq!(find("accepted_values(episodes.sex, locality)"), 1);
 }
+
+#[tokio::test]
+async fn relationships_counts_the_rows_whose_value_is_missing_from_the_other_table() {
+    // Relating family_key to child_key: no family key is a child key
+    // (different ids), so both rows with a family fail, and the row with no
+    // family is not tested. child_key related to itself always passes.
+    let dir = tempfile::tempdir().unwrap();
+    let tests = dir.path().join("t.toml");
+    std::fs::write(
+        &tests,
+        "[[tests]]\ntable = \"episodes\"\ntest = \"relationships\"\ncolumns = [\"family_key\"]\n\
+         to_table = \"episodes\"\nto_column = \"child_key\"\nseverity = \"warn\"\n\
+         [[tests]]\ntable = \"episodes\"\ntest = \"relationships\"\ncolumns = [\"child_key\"]\n\
+         to_table = \"episodes\"\nto_column = \"child_key\"\nseverity = \"warn\"\n",
+    )
+    .unwrap();
+    let mut config = config();
+    config.transform.staged_tests = tests.to_string_lossy().into_owned();
+    let rows = [
+        ep("E1", "C1", "2018-06-01").set("family_id", "F1"),
+        ep("E2", "C2", "2018-06-01").set("family_id", "F2"),
+        ep("E3", "C3", "2018-06-01").set("family_id", ""),
+    ];
+    let r = run_with(config, &rows, "2018-06", "2018-07-02")
+        .await
+        .unwrap();
+    let result = |name: &str| {
+        r.manifest
+            .data_tests
+            .iter()
+            .find(|t| t.name == name)
+            .cloned()
+            .unwrap()
+    };
+    let failing = result("relationships(episodes.family_key)");
+    assert_eq!((failing.failing_rows, failing.passed), (2, false));
+    let passing = result("relationships(episodes.child_key)");
+    assert_eq!((passing.failing_rows, passing.passed), (0, true));
+}
