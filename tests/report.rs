@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use assert_cmd::Command;
-use common::repo;
 use regex::Regex;
 use serde_json::Value;
 
@@ -20,35 +19,35 @@ const KEY: &str = "report-test-pseudonym-key-000000001";
 /// One run of the sample for the whole file: (warehouse, run folder).
 fn sample_run() -> &'static (tempfile::TempDir, PathBuf) {
     static RUN: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    RUN.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let wh = dir.path().join("wh");
-        Command::cargo_bin("cme")
-            .unwrap()
-            .current_dir(repo())
-            .env("CME_PSEUDONYM_KEY", KEY)
-            .env_remove("CME_WAREHOUSE")
-            .env_remove("CME_PIPELINE")
-            .args([
-                "run",
-                "--period",
-                "2018-06",
-                "--input",
-                "data/sample/cme-extract-sample.csv",
-                "--extract-date",
-                "2018-07-02",
-                "--warehouse",
-                wh.to_str().unwrap(),
-            ])
-            .assert()
-            .success();
-        let pointer: Value =
-            serde_json::from_slice(&std::fs::read(wh.join("runs/2018-06/current.json")).unwrap())
-                .unwrap();
-        let manifest = wh.join(pointer["manifest"].as_str().unwrap());
-        let run = manifest.parent().unwrap().to_path_buf();
-        (dir, run)
-    })
+    RUN.get_or_init(|| run_sample_for("2018-06"))
+}
+
+/// The sample published for `period`: (warehouse, run folder).
+fn run_sample_for(period: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = dir.path().join("wh");
+    Command::from_std(common::cme_command(
+        KEY,
+        &wh,
+        &[
+            "run",
+            "--period",
+            period,
+            "--input",
+            "data/sample/cme-extract-sample.csv",
+            "--extract-date",
+            "2018-07-02",
+        ],
+    ))
+    .assert()
+    .success();
+    let pointer: Value = serde_json::from_slice(
+        &std::fs::read(wh.join(format!("runs/{period}/current.json"))).unwrap(),
+    )
+    .unwrap();
+    let manifest = wh.join(pointer["manifest"].as_str().unwrap());
+    let run = manifest.parent().unwrap().to_path_buf();
+    (dir, run)
 }
 
 fn read(run: &Path, name: &str) -> String {
@@ -308,6 +307,66 @@ fn the_commentary_quotes_the_figures_of_the_tables() {
             "{text}"
         );
     }
+}
+
+/// In March (Q4 2017/18) the quarter and the year to date differ, so a
+/// sentence reading the wrong period's column shows: every figure is taken
+/// from performance_summary, not written down.
+#[test]
+fn outside_the_first_quarter_the_commentary_quotes_the_quarter_and_year_to_date_columns() {
+    let (_dir, run) = run_sample_for("2018-03");
+    let report: Value = serde_json::from_str(&read(&run, "report.json")).unwrap();
+    let sentence = |id: &str| -> String {
+        report["commentary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("no sentence {id}"))["text"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let summary = table(&run, "performance_summary");
+    let get = |id: &str, column: &str| -> i64 {
+        summary
+            .iter()
+            .find(|r| r["indicator_id"] == id && r["category"] == "All")
+            .unwrap()[column]
+            .as_i64()
+            .unwrap()
+    };
+    let (new_quarter, new_ytd) = (get("1a", "quarter_value"), get("1a", "year_to_date_value"));
+    let (closed_quarter, closed_ytd) = (get("7", "quarter_value"), get("7", "year_to_date_value"));
+    assert_ne!(new_quarter, new_ytd);
+    assert_ne!(closed_quarter, closed_ytd);
+    assert_eq!(
+        sentence("new_referrals"),
+        format!(
+            "In Q4 2017/18 there were {new_quarter} children (from {} families) newly referred as missing education.",
+            get("1a_families", "quarter_value")
+        )
+    );
+    let previous = get("1b", "quarter_value");
+    assert_eq!(
+        sentence("previous_episodes"),
+        format!(
+            "Of the {new_quarter} children referred in the quarter, {previous} ({:.1}%) had a previous episode of missing education that had been closed.",
+            previous as f64 * 100.0 / new_quarter as f64
+        )
+    );
+    assert_eq!(
+        sentence("active_and_resolved"),
+        format!(
+            "At the end of March 2018 there were {} active cases, and {closed_quarter} cases were resolved in the quarter.",
+            get("6", "month_value")
+        )
+    );
+    let closures = sentence("closure_outcomes");
+    assert!(
+        closures.starts_with(&format!("Of the {closed_ytd} cases closed in 2017/18")),
+        "{closures}"
+    );
 }
 
 #[test]
