@@ -303,10 +303,16 @@ fn a_storage_failure_is_the_storage_exit_code_and_prints_no_secret() {
     .get_output()
     .clone();
     let stderr = String::from_utf8_lossy(&output.stderr);
+    // The operation (taking the lock is the first write), the object, and
+    // that the retries ran out.
     assert!(
-        stderr.contains(&format!("s3://{}/{prefix}", dead.bucket)),
+        stderr.contains(&format!(
+            "error (storage): write s3://{}/{prefix}/_lock.json",
+            dead.bucket
+        )),
         "{stderr}"
     );
+    assert!(stderr.contains("after 5 retries"), "{stderr}");
     assert!(!stderr.contains(&dead.secret), "{stderr}");
 }
 
