@@ -113,20 +113,8 @@ impl Error {
     /// errors), e.g. that the period's committed run is untouched.
     pub fn with_note(self, note: &str) -> Self {
         match self {
-            Error::Storage {
-                operation,
-                path,
-                message,
-            } => Error::Storage {
-                operation,
-                path,
-                message: format!("{message}; {note}"),
-            },
-            Error::Busy(message) => Error::Busy(format!("{message}; {note}")),
-            Error::Input(message) => Error::Input(format!("{message}; {note}")),
-            Error::DataQuality(message) => Error::DataQuality(format!("{message}; {note}")),
-            Error::Internal(message) => Error::Internal(format!("{message}; {note}")),
-            other => other,
+            Error::Config { .. } => self,
+            other => other.map_message(|message| format!("{message}; {note}")),
         }
     }
 

@@ -517,7 +517,6 @@ async fn two_runs_started_together_exactly_one_publishes() {
 /// If-Match): a commit from a stale version loses.
 #[tokio::test]
 async fn a_commit_from_a_stale_pointer_version_is_refused_by_s3() {
-    use cme::publish::pointer;
     let s3 = s3();
     let prefix = unique_prefix("pointer");
     // The library opens the warehouse with credentials from the environment.
@@ -536,23 +535,7 @@ async fn a_commit_from_a_stale_pointer_version_is_refused_by_s3() {
     let wh =
         cme::warehouse::Warehouse::open_with(&format!("s3://{}/{prefix}", s3.bucket), &storage)
             .unwrap();
-    let period = cme::calendar::Period::parse("2018-06").unwrap();
-    pointer::commit(&wh, period, "run-a", "m", None)
-        .await
-        .unwrap();
-    let err = pointer::commit(&wh, period, "run-x", "m", None)
-        .await
-        .unwrap_err();
-    assert_eq!(err.exit_code(), 6, "{err}");
-    let seen = pointer::read(&wh, period).await.unwrap().unwrap();
-    pointer::commit(&wh, period, "run-b", "m", Some(&seen))
-        .await
-        .unwrap();
-    let err = pointer::commit(&wh, period, "run-c", "m", Some(&seen))
-        .await
-        .unwrap_err();
-    assert_eq!(err.exit_code(), 6);
-    assert!(err.to_string().contains("now names run run-b"), "{err}");
+    a_stale_commit_is_refused(&wh).await;
 }
 
 /// The same run into a local folder: (table, sha256) of each output through
@@ -698,7 +681,6 @@ async fn a_full_run_publishes_to_azure_blob_storage_and_reads_back() {
 
 #[tokio::test]
 async fn a_commit_from_a_stale_pointer_version_is_refused_by_azure() {
-    use cme::publish::pointer;
     let azure = azure();
     let prefix = unique_prefix("azure-pointer");
     let storage = cme::config::StorageConfig {
@@ -712,25 +694,7 @@ async fn a_commit_from_a_stale_pointer_version_is_refused_by_azure() {
         &storage,
     )
     .unwrap();
-    let period = cme::calendar::Period::parse("2018-06").unwrap();
-    pointer::commit(&wh, period, "run-a", "m", None)
-        .await
-        .unwrap();
-    assert_eq!(
-        pointer::commit(&wh, period, "run-x", "m", None)
-            .await
-            .unwrap_err()
-            .exit_code(),
-        6
-    );
-    let seen = pointer::read(&wh, period).await.unwrap().unwrap();
-    pointer::commit(&wh, period, "run-b", "m", Some(&seen))
-        .await
-        .unwrap();
-    let err = pointer::commit(&wh, period, "run-c", "m", Some(&seen))
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("now names run run-b"), "{err}");
+    a_stale_commit_is_refused(&wh).await;
 }
 
 /// Google Cloud Storage through fake-gcs-server. The emulator bundled in
@@ -822,4 +786,28 @@ async fn the_warehouse_reads_google_cloud_storage() {
         .unwrap();
     let text = pretty_format_batches(&batches).unwrap().to_string();
     assert!(text.contains("| 188 "), "{text}");
+}
+
+/// The pointer's conditional put on a real store: a first commit that
+/// finds a pointer already there, and a commit from a version that has
+/// moved on, both lose with the busy exit code.
+async fn a_stale_commit_is_refused(wh: &cme::warehouse::Warehouse) {
+    use cme::publish::pointer;
+    let period = cme::calendar::Period::parse("2018-06").unwrap();
+    pointer::commit(wh, period, "run-a", "m", None)
+        .await
+        .unwrap();
+    let err = pointer::commit(wh, period, "run-x", "m", None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 6, "{err}");
+    let seen = pointer::read(wh, period).await.unwrap().unwrap();
+    pointer::commit(wh, period, "run-b", "m", Some(&seen))
+        .await
+        .unwrap();
+    let err = pointer::commit(wh, period, "run-c", "m", Some(&seen))
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 6);
+    assert!(err.to_string().contains("now names run run-b"), "{err}");
 }

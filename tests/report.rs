@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use assert_cmd::Command;
 use regex::Regex;
 use serde_json::Value;
 
@@ -26,21 +25,8 @@ fn sample_run() -> &'static (tempfile::TempDir, PathBuf) {
 fn run_sample_for(period: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let wh = dir.path().join("wh");
-    Command::from_std(common::cme_command(
-        KEY,
-        &wh,
-        &[
-            "run",
-            "--period",
-            period,
-            "--input",
-            "data/sample/cme-extract-sample.csv",
-            "--extract-date",
-            "2018-07-02",
-        ],
-    ))
-    .assert()
-    .success();
+    let output = common::run_sample(KEY, &wh, period);
+    assert!(output.status.success(), "{}", common::printed(&output));
     let pointer: Value = serde_json::from_slice(
         &std::fs::read(wh.join(format!("runs/{period}/current.json"))).unwrap(),
     )

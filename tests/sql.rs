@@ -26,21 +26,9 @@ fn ok(output: Output) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-fn run_month(warehouse: &Path, period: &str, extract_date: &str) {
-    ok(cme(
-        warehouse,
-        &[
-            "run",
-            "--period",
-            period,
-            "--input",
-            "data/sample/cme-extract-sample.csv",
-            "--extract-date",
-            extract_date,
-        ],
-    )
-    .output()
-    .unwrap());
+fn run_month(warehouse: &Path, period: &str) {
+    let output = common::run_sample(KEY, warehouse, period);
+    assert!(output.status.success(), "{}", printed(&output));
 }
 
 /// The sample published for May and then June 2018, as `make run` does for
@@ -50,8 +38,8 @@ fn warehouse() -> &'static Path {
     let (_, path) = WAREHOUSE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wh");
-        run_month(&path, "2018-05", "2018-07-02");
-        run_month(&path, "2018-06", "2018-07-02");
+        run_month(&path, "2018-05");
+        run_month(&path, "2018-06");
         (dir, path)
     });
     path

@@ -46,6 +46,26 @@ pub fn cme_command(key: &str, warehouse: &Path, args: &[&str]) -> std::process::
     cmd
 }
 
+/// `cme run` of the bundled sample for `period`, extract of 2018-07-02, as
+/// `make run` does for June: its output (the caller checks it).
+pub fn run_sample(key: &str, warehouse: &Path, period: &str) -> std::process::Output {
+    cme_command(
+        key,
+        warehouse,
+        &[
+            "run",
+            "--period",
+            period,
+            "--input",
+            "data/sample/cme-extract-sample.csv",
+            "--extract-date",
+            "2018-07-02",
+        ],
+    )
+    .output()
+    .expect("cme runs")
+}
+
 /// Everything a command printed, stdout then stderr.
 pub fn printed(output: &std::process::Output) -> String {
     format!(
