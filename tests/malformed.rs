@@ -934,3 +934,77 @@ async fn control_characters_are_not_part_of_ids() {
     let o = expect_quarantine("nul.csv", &csv(&lines), 2, &[]).await;
     assert_eq!(o.child_keys[0], o.child_keys[1]);
 }
+
+/// A minimal workbook written entry by entry, so its sheet XML can hold
+/// what no spreadsheet program writes.
+fn raw_xlsx(sheet_data: &str) -> Vec<u8> {
+    use std::io::Write;
+    let entries = [
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_string(),
+        ),
+        (
+            "_rels/.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_string(),
+        ),
+        (
+            "xl/workbook.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Episodes" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_string(),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_string(),
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{sheet_data}</sheetData></worksheet>"#
+            ),
+        ),
+    ];
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, text) in entries {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+fn inline_cell(reference: &str, text: &str) -> String {
+    format!(r#"<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>"#)
+}
+
+/// Found by fuzzing (docs/fuzzing.md): a cell reference whose row number
+/// does not fit 32 bits made calamine overflow. The file is refused as bad
+/// input, naming it, instead of crashing the run.
+#[tokio::test]
+async fn xlsx_with_an_impossible_cell_reference_is_bad_input() {
+    // The workbook itself is readable when its references are sane.
+    let sane = raw_xlsx(&format!(
+        "<row r=\"1\">{}</row>",
+        inline_cell("A1", "episode_id")
+    ));
+    expect_error(
+        "sane.xlsx",
+        &sane,
+        &config(),
+        3,
+        &["sane.xlsx", "the required column `child_id` is missing"],
+    )
+    .await;
+    let broken = raw_xlsx(&format!(
+        "<row r=\"1\">{}</row>",
+        inline_cell("A99999999999", "episode_id")
+    ));
+    expect_error(
+        "broken.xlsx",
+        &broken,
+        &config(),
+        3,
+        &["broken.xlsx", "not a readable xlsx workbook"],
+    )
+    .await;
+}

@@ -13,6 +13,24 @@ use crate::error::{Error, Result};
 use crate::ingest::reader::{Opened, RawRecord};
 
 pub fn open_xlsx(path: &Path, source: &SourceConfig) -> Result<Opened> {
+    // calamine panics on some malformed workbooks (found by fuzzing: a cell
+    // reference with a row number past u32 overflows a multiplication). A
+    // file that breaks the parser is a bad file, not a crash of the run.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_xlsx(path, source)))
+        .unwrap_or_else(|panic| {
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "the parser failed".into());
+            Err(Error::Input(format!(
+                "{}: not a readable xlsx workbook (malformed content: {reason})",
+                path.display()
+            )))
+        })
+}
+
+fn read_xlsx(path: &Path, source: &SourceConfig) -> Result<Opened> {
     let mut workbook = open_workbook_auto(path).map_err(|e| {
         Error::Input(format!(
             "{}: cannot open as an xlsx workbook: {e}",
