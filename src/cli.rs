@@ -118,8 +118,8 @@ pub enum Command {
         /// Write the result to this file instead of stdout (needed for parquet).
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// Rows shown by the table format.
-        #[arg(long, default_value_t = 40)]
+        /// Rows shown by the table format (at least 1).
+        #[arg(long, default_value_t = 40, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         max_rows: usize,
     },
     /// List the tables `cme sql` can query.
@@ -488,15 +488,22 @@ async fn sql(
         }
         None => Sink::Stdout,
     };
-    crate::sql::run_script(
+    // Ctrl-C or SIGTERM stops the query; the unfinished output file is
+    // deleted with the sink, the file it would have replaced is untouched.
+    let run = crate::sql::run_script(
         &ctx,
         &script,
         source.as_deref(),
         format,
         max_rows,
         &mut sink,
-    )
-    .await?;
+    );
+    tokio::select! {
+        result = run => result?,
+        signal = crate::sql::interrupted() => {
+            return Err(Error::Input(format!("query cancelled ({signal}); nothing was written")));
+        }
+    }
     sink.finish()
 }
 
@@ -527,9 +534,13 @@ fn refuse_output_in_warehouse(output: &Path, warehouse: Option<&Path>) -> Result
     let Some(warehouse) = warehouse else {
         return Ok(());
     };
-    let folder = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+    // Where the bytes would land: a symlink's target, else the folder.
+    let folder = match std::fs::canonicalize(output) {
+        Ok(target) => target,
+        Err(_) => match output.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
     };
     let folder = std::fs::canonicalize(&folder).map_err(|e| {
         Error::Input(format!(

@@ -820,3 +820,169 @@ fn the_staged_episodes_hold_no_personal_columns() {
     }
     assert!(columns.lines().any(|c| c == "child_key"), "{columns}");
 }
+
+/// A query long enough to interrupt: a three-way cross join of the
+/// episodes, sorted.
+const SLOW: &str = "SELECT a.episode_key FROM episodes a, episodes b, episodes c \
+                    ORDER BY a.episode_key, b.episode_key, c.episode_key LIMIT 1";
+
+/// Waits until `path` (a child's redirected output) holds `text`.
+fn wait_for(path: &Path, text: &str) {
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .contains(text)
+    {
+        assert!(start.elapsed().as_secs() < 60, "{text:?} never appeared");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn interrupting_stops_a_piped_script_and_leaves_no_partial_output() {
+    let dir = tempfile::tempdir().unwrap();
+    // A piped script: Ctrl-C during the second statement stops the script,
+    // exit code 3, the notice on stderr, nothing after it runs.
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = cme(warehouse(), &["sql"])
+        .stdin(Stdio::piped())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let script = format!("SELECT 'first' AS s;\n{SLOW};\nSELECT 'after' AS s;\n");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    wait_for(&out, "first");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    let (out, err) = (
+        std::fs::read_to_string(&out).unwrap(),
+        std::fs::read_to_string(&err).unwrap(),
+    );
+    assert_eq!(status.code(), Some(3), "{err}");
+    assert_eq!(out, "s\nfirst\n");
+    assert!(err.contains("query cancelled (Ctrl-C)"), "{err}");
+    // A one-shot query to a file, stopped by SIGTERM: the file it would
+    // replace is untouched and no temporary file is left.
+    let kept = dir.path().join("kept.csv");
+    std::fs::write(&kept, "precious\n").unwrap();
+    let err = dir.path().join("err2");
+    let mut child = cme(
+        warehouse(),
+        &["sql", "--output", kept.to_str().unwrap(), SLOW],
+    )
+    .stderr(std::fs::File::create(&err).unwrap())
+    .spawn()
+    .unwrap();
+    // Well after start-up (34 ms), when the signal handlers are in place.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    let err = std::fs::read_to_string(&err).unwrap();
+    assert_eq!(status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("query cancelled (SIGTERM); nothing was written"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "precious\n");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.starts_with(".cme-sql-")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn output_follows_symlinks_and_keeps_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("real.csv");
+    std::fs::write(&target, "old\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    ok(sql(&["--output", link.to_str().unwrap(), "SELECT 1 AS a"]));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "a\n1\n");
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o640);
+    // A symlink into the warehouse is still the warehouse.
+    let sneaky = dir.path().join("sneaky.json");
+    std::os::unix::fs::symlink(warehouse().join("runs/2018-06/current.json"), &sneaky).unwrap();
+    let output = sql(&["--output", sneaky.to_str().unwrap(), "SELECT 1 AS a"]);
+    assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
+    assert!(printed(&output).contains("is inside the warehouse"));
+}
+
+#[test]
+fn odd_inputs_are_read_as_meant() {
+    // A line starting with `\` inside a string is part of the string.
+    let (out, _) = shell("SELECT 'x\n\\d\n' AS s;\n");
+    assert_eq!(out, "s\n\"x\n\\d\n\"\n");
+    // --max-rows must show at least one row; a huge one is fine.
+    let output = sql(&["--max-rows", "0", "SELECT 1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        ok(sql(&[
+            "--format",
+            "table",
+            "--max-rows",
+            "18446744073709551615",
+            "SELECT 1 AS a"
+        ])),
+        "+---+\n| a |\n+---+\n| 1 |\n+---+\n1 row\n"
+    );
+    // A stray folder under runs/ is not a month, and a damaged history file
+    // leaves that history out.
+    let (_dir, copy, _) = damaged_copy();
+    let status = Command::new("cp")
+        .args([
+            "-r",
+            copy.join("runs/2018-06").to_str().unwrap(),
+            copy.join("runs/old-2018-06").to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::write(
+        copy.join("bi/monthly_series/report_month=2018-06/monthly_series.parquet"),
+        "garbage",
+    )
+    .unwrap();
+    let output = cme(
+        &copy,
+        &[
+            "sql",
+            "--format",
+            "csv",
+            "SELECT count(*) AS n FROM quarterly_tables",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "n\n69\n",
+        "{}",
+        printed(&output)
+    );
+    assert!(
+        printed(&output).contains("table left out"),
+        "{}",
+        printed(&output)
+    );
+}

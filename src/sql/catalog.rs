@@ -57,7 +57,9 @@ pub async fn committed_periods(warehouse: &Warehouse) -> Result<Vec<String>> {
                 .strip_suffix("/current.json")
                 .map(str::to_string)
         })
-        .filter(|p| !p.contains('/'))
+        // Only folders named as a month: a stray copy such as
+        // `runs/old-2018-06/` is not a period.
+        .filter(|p| Period::parse(p).is_ok())
         .collect();
     periods.sort();
     Ok(periods)
@@ -160,9 +162,20 @@ pub async fn open(
             crate::publish::bi::PARTITION_KEY.to_string(),
             DataType::Utf8,
         )]);
-        ctx.register_parquet(&name, warehouse.url(&folder), options)
+        // A damaged history file leaves that history out, as for the
+        // published tables above, rather than every query failing.
+        if let Err(e) = ctx
+            .register_parquet(&name, warehouse.url(&folder), options)
             .await
-            .map_err(|e| Error::storage("read", warehouse.describe(&folder), e.find_root()))?;
+        {
+            tracing::warn!(
+                table = %name,
+                error = %e.find_root(),
+                "table left out: {} cannot be read",
+                warehouse.describe(&folder)
+            );
+            continue;
+        }
         tables.push(TableInfo {
             name,
             kind: "history".into(),

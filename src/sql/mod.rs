@@ -41,6 +41,20 @@ pub async fn run(ctx: &SessionContext, sql: &str) -> Result<SendableRecordBatchS
         .map_err(|e| explain_error(ctx, sql, e))
 }
 
+/// Resolves when the user interrupts (Ctrl-C) or the scheduler stops the
+/// process (SIGTERM), naming which.
+pub async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return "Ctrl-C";
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "Ctrl-C",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
 /// A table file that is missing or damaged is the warehouse failing, not
 /// the analyst's SQL: the storage exit code.
 fn storage_error(e: &datafusion::error::DataFusionError) -> Option<Error> {
@@ -127,10 +141,16 @@ pub fn explain_error(
         return storage;
     }
     let text = e.strip_backtrace();
-    let lowered = text.to_lowercase();
-    if lowered.contains("not supported")
-        && (lowered.contains("ddl") || lowered.contains("dml") || lowered.contains("statement"))
-    {
+    // The exact refusals of SQLOptions::verify_plan, not any message that
+    // happens to say "not supported".
+    let refused = [
+        "DDL not supported",
+        "DML not supported",
+        "Statement not supported",
+    ]
+    .iter()
+    .any(|r| text.contains(&format!("Error during planning: {r}")));
+    if refused {
         let verb = script::verb(sql);
         return Error::Input(format!(
             "cme sql is read-only: {verb} is refused (DDL, INSERT, COPY and SET cannot change the warehouse from here) [{text}]"

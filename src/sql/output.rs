@@ -34,37 +34,59 @@ fn io_error(e: std::io::Error) -> Error {
     Error::storage("write", "output", e)
 }
 
-/// Where a result goes: standard output, or a file that appears only when
-/// the statement has succeeded (written beside it, then renamed), so a
-/// failing query never empties a file that was there.
+/// Where a result goes: standard output; a regular file that appears
+/// only when the statement has succeeded (written beside it, then renamed),
+/// so a failing or interrupted query never empties or half-writes a file
+/// that was there (the temporary file is deleted when the sink is dropped);
+/// or, for an existing FIFO or device, that file written directly.
 pub enum Sink {
     Stdout,
     File {
         path: PathBuf,
         temp: tempfile::NamedTempFile,
     },
+    Direct(std::fs::File),
 }
 
 impl Sink {
     pub fn file(path: &Path) -> Result<Self> {
-        let folder = match path.parent() {
+        let failed = |e: std::io::Error| Error::storage("write", path.display().to_string(), e);
+        // A symlink is followed: the file it names is the one replaced.
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let existing = std::fs::metadata(&target).ok();
+        if let Some(meta) = &existing {
+            if !meta.is_file() {
+                // A FIFO, /dev/stdout, a device: write to it as it is.
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .map_err(failed)?;
+                return Ok(Sink::Direct(file));
+            }
+        }
+        let folder = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        // A replaced file keeps its permissions; a new one gets the usual
+        // ones (0666 less the umask), not a temporary file's 0600.
+        let permissions = existing.map(|m| m.permissions()).unwrap_or_else(|| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::Permissions::from_mode(0o666)
+        });
         let temp = tempfile::Builder::new()
             .prefix(".cme-sql-")
+            .permissions(permissions)
             .tempfile_in(&folder)
-            .map_err(|e| Error::storage("write", path.display().to_string(), e))?;
-        Ok(Sink::File {
-            path: path.to_path_buf(),
-            temp,
-        })
+            .map_err(failed)?;
+        Ok(Sink::File { path: target, temp })
     }
 
     fn writer(&mut self) -> Box<dyn Write + '_> {
         match self {
             Sink::Stdout => Box::new(std::io::stdout().lock()),
             Sink::File { temp, .. } => Box::new(temp.as_file_mut()),
+            Sink::Direct(file) => Box::new(file),
         }
     }
 
@@ -72,6 +94,7 @@ impl Sink {
     pub fn finish(self) -> Result<()> {
         match self {
             Sink::Stdout => std::io::stdout().flush().map_err(io_error),
+            Sink::Direct(mut file) => file.flush().map_err(io_error),
             Sink::File { path, temp } => temp
                 .persist(&path)
                 .map(|_| ())
@@ -96,7 +119,7 @@ pub async fn write(
             let mut rows = 0;
             while let Some(batch) = stream.next().await {
                 let batch = batch.map_err(next)?;
-                let take = batch.num_rows().min(max_rows + 1 - rows);
+                let take = batch.num_rows().min(max_rows.saturating_add(1) - rows);
                 shown.push(batch.slice(0, take));
                 rows += take;
                 if rows > max_rows {
@@ -149,12 +172,15 @@ pub async fn write(
             writer.finish().map_err(arrow_error)?;
         }
         Format::Parquet => {
-            let Sink::File { temp, .. } = sink else {
-                return Err(Error::Input(
-                    "--format parquet writes a file: give it with --output FILE".into(),
-                ));
+            let file: &mut (dyn Write + Send) = match sink {
+                Sink::File { temp, .. } => temp.as_file_mut(),
+                Sink::Direct(file) => file,
+                Sink::Stdout => {
+                    return Err(Error::Input(
+                        "--format parquet writes a file: give it with --output FILE".into(),
+                    ));
+                }
             };
-            let file = temp.as_file_mut();
             let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None)
                 .map_err(|e| {
                 Error::Input(format!("the result cannot be written as Parquet: {e}"))

@@ -103,12 +103,20 @@ pub fn is_complete(sql: &str) -> bool {
             .rev()
             .find(|t| is_code(&t.token))
             .is_some_and(|t| t.token == Token::SemiColon),
-        Err(e) => {
-            !(e.contains("Unterminated")
-                || e.contains("Unexpected EOF")
-                || e.contains("before EOF"))
-        }
+        Err(e) => !is_unterminated(&e),
     }
+}
+
+/// Whether typed text ends inside a string, quoted name or comment (so a
+/// line starting with `\` is part of it, not a meta command).
+pub fn in_literal(sql: &str) -> bool {
+    tokens(without_bom(sql)).is_err_and(|e| is_unterminated(&e))
+}
+
+fn is_unterminated(error: &str) -> bool {
+    error.contains("Unterminated")
+        || error.contains("Unexpected EOF")
+        || error.contains("before EOF")
 }
 
 /// The statement's verb as an analyst would name it: its first keyword,
@@ -199,6 +207,10 @@ mod tests {
         assert!(is_complete("SELECT 'a;\nb';"));
         assert!(!is_complete("SELECT 1 /* ;"));
         assert!(!is_complete("SELECT \"a;"));
+        assert!(in_literal("SELECT 'x\n"));
+        assert!(in_literal("SELECT 1 /* x\n"));
+        assert!(!in_literal("SELECT 'x'\n"));
+        assert!(!in_literal(""));
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub async fn run(ctx: &SessionContext, catalog: &Catalog, options: &ShellOptions
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => {
                 buffer.clear();
-                println!("^C");
+                eprintln!("^C");
                 continue;
             }
             Err(ReadlineError::Eof) => break,
@@ -81,7 +81,7 @@ pub async fn run(ctx: &SessionContext, catalog: &Catalog, options: &ShellOptions
         let trimmed = line.trim();
         // A meta command is a line of its own, also in the middle of a
         // statement (which it leaves as it is).
-        if trimmed.starts_with('\\') {
+        if trimmed.starts_with('\\') && !super::script::in_literal(&buffer) {
             let _ = editor.add_history_entry(trimmed);
             match meta(ctx, catalog, trimmed).await {
                 Ok(true) => {}
@@ -109,7 +109,14 @@ pub async fn run(ctx: &SessionContext, catalog: &Catalog, options: &ShellOptions
         let _ = editor.add_history_entry(script.trim());
         if let Err(e) = execute(ctx, &script, options).await {
             eprintln!("error: {e}");
+            let cancelled = e.to_string().starts_with("query cancelled");
             failures.push(e);
+            // Interrupting a piped script stops it; at a terminal the
+            // prompt comes back.
+            if cancelled && !interactive {
+                buffer.clear();
+                break;
+            }
         }
     }
     if !interactive && !buffer.trim().is_empty() {
@@ -126,17 +133,20 @@ pub async fn run(ctx: &SessionContext, catalog: &Catalog, options: &ShellOptions
     }
     match (interactive, failures.len()) {
         (false, n) if n > 0 => {
-            let first = failures.swap_remove(0);
-            Err(first.map_message(|_| {
-                let plural = if n == 1 { "error" } else { "errors" };
-                format!("{n} {plural} in the script (shown above)")
-            }))
+            let plural = if n == 1 { "error" } else { "errors" };
+            let summary = format!("{n} {plural} in the script (shown above)");
+            Err(match failures.swap_remove(0) {
+                // The class of the first error, without its own details.
+                Error::Storage { .. } => Error::storage("read", "the warehouse", summary),
+                first => first.map_message(|_| summary),
+            })
         }
         _ => Ok(()),
     }
 }
 
-/// Runs each statement of `script`; Ctrl-C cancels the one running.
+/// Runs each statement of `script`; Ctrl-C (or SIGTERM) cancels the one
+/// running and the rest of `script`.
 async fn execute(ctx: &SessionContext, script: &str, options: &ShellOptions) -> Result<()> {
     for statement in super::script::split(script)? {
         let run = async {
@@ -147,9 +157,8 @@ async fn execute(ctx: &SessionContext, script: &str, options: &ShellOptions) -> 
         };
         tokio::select! {
             result = run => result?,
-            _ = tokio::signal::ctrl_c() => {
-                println!("query cancelled");
-                return Ok(());
+            signal = super::interrupted() => {
+                return Err(Error::Input(format!("query cancelled ({signal})")));
             }
         }
     }
