@@ -505,37 +505,37 @@ fn a_file_of_statements_runs_in_order() {
         ok(sql(&["--format", "csv", "-f", file.to_str().unwrap()])),
         "episodes\n1703\nchildren,s\n1075,a;b\n"
     );
-    let output = sql(&["-f", dir.path().join("missing.sql").to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(3));
-    assert!(
-        printed(&output).contains("missing.sql"),
-        "{}",
-        printed(&output)
+    fails_with(
+        3,
+        &["-f", dir.path().join("missing.sql").to_str().unwrap()],
+        "missing.sql",
     );
+}
+
+/// `cme sql ARGS` exits with `code` and prints `needle`.
+fn fails_with(code: i32, args: &[&str], needle: &str) {
+    let output = sql(args);
+    let text = printed(&output);
+    assert_eq!(output.status.code(), Some(code), "{text}");
+    assert!(text.contains(needle), "{needle:?} missing: {text}");
 }
 
 #[test]
 fn misspelt_names_get_suggestions_and_syntax_errors_their_position() {
-    let output = sql(&["SELECT * FROM performance_sumary"]);
-    assert_eq!(output.status.code(), Some(3));
-    assert!(
-        printed(&output).contains("did you mean `performance_summary`?"),
-        "{}",
-        printed(&output)
+    fails_with(
+        3,
+        &["SELECT * FROM performance_sumary"],
+        "did you mean `performance_summary`?",
     );
-    let output = sql(&["SELECT count(*) FROM \"Episodes\""]);
-    assert_eq!(output.status.code(), Some(3));
-    assert!(
-        printed(&output).contains("did you mean `episodes`?"),
-        "{}",
-        printed(&output)
+    fails_with(
+        3,
+        &["SELECT count(*) FROM \"Episodes\""],
+        "did you mean `episodes`?",
     );
-    let output = sql(&["SELECT indicatr_id FROM performance_summary"]);
-    assert_eq!(output.status.code(), Some(3));
-    assert!(
-        printed(&output).contains("indicator_id"),
-        "{}",
-        printed(&output)
+    fails_with(
+        3,
+        &["SELECT indicatr_id FROM performance_summary"],
+        "indicator_id",
     );
     let output = sql(&["SELECT category\nFROM performance_summary WHER x = 1"]);
     assert_eq!(output.status.code(), Some(3));
@@ -605,19 +605,11 @@ fn tables_lists_every_kind_and_runs_are_selected_by_period_or_id() {
     let run_id = pointer["run_id"].as_str().unwrap();
     let by_id = ok(sql(&["--run", run_id, "--format", "csv", month]));
     assert_eq!(by_id, may);
-    let output = sql(&["--run", "no-such-run", month]);
-    assert_eq!(output.status.code(), Some(3));
-    assert!(
-        printed(&output).contains("no run no-such-run"),
-        "{}",
-        printed(&output)
-    );
-    let output = sql(&["--period", "2017-01", month]);
-    assert_eq!(output.status.code(), Some(3));
-    assert!(
-        printed(&output).contains("no committed run for 2017-01"),
-        "{}",
-        printed(&output)
+    fails_with(3, &["--run", "no-such-run", month], "no run no-such-run");
+    fails_with(
+        3,
+        &["--period", "2017-01", month],
+        "no committed run for 2017-01",
     );
 }
 
@@ -643,6 +635,22 @@ fn an_empty_warehouse_says_to_run_first_and_a_missing_one_is_not_created() {
         printed(&output)
     );
     assert!(!typo.exists());
+}
+
+/// On a damaged copy, `table` still answers its row count, and the
+/// session warned that a table was left out.
+fn counts_with_a_table_left_out(copy: &Path, table: &str, rows: u64) {
+    let query = format!("SELECT count(*) AS n FROM {table}");
+    let output = cme(copy, &["sql", "--format", "csv", &query])
+        .output()
+        .unwrap();
+    let text = printed(&output);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("n\n{rows}\n"),
+        "{text}"
+    );
+    assert!(text.contains("table left out"), "{text}");
 }
 
 /// A copy of the sample warehouse to damage, and its June run folder.
@@ -686,28 +694,7 @@ fn a_damaged_warehouse_is_a_storage_failure_and_a_missing_table_is_left_out() {
     // and the missing one is unknown.
     let (_dir, copy, run) = damaged_copy();
     std::fs::remove_file(run.join("indicator_values.parquet")).unwrap();
-    let output = cme(
-        &copy,
-        &[
-            "sql",
-            "--format",
-            "csv",
-            "SELECT count(*) AS n FROM monthly_series",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        "n\n13\n",
-        "{}",
-        printed(&output)
-    );
-    assert!(
-        printed(&output).contains("table left out"),
-        "{}",
-        printed(&output)
-    );
+    counts_with_a_table_left_out(&copy, "monthly_series", 13);
     let output = cme(&copy, &["sql", "SELECT * FROM indicator_values"])
         .output()
         .unwrap();
@@ -745,28 +732,24 @@ fn output_files_are_replaced_only_by_a_finished_result_and_never_in_the_warehous
     // Into the warehouse: refused, and the pointer is untouched.
     let before = listing(warehouse());
     let pointer = warehouse().join("runs/2018-06/current.json");
-    let output = sql(&["--output", pointer.to_str().unwrap(), "SELECT 1 AS a"]);
-    assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
-    assert!(
-        printed(&output).contains("is inside the warehouse"),
-        "{}",
-        printed(&output)
+    fails_with(
+        3,
+        &["--output", pointer.to_str().unwrap(), "SELECT 1 AS a"],
+        "is inside the warehouse",
     );
     assert_eq!(listing(warehouse()), before);
     // A result Parquet cannot hold is bad input, not a bug.
     let target = dir.path().join("x.parquet");
-    let output = sql(&[
-        "--format",
-        "parquet",
-        "--output",
-        target.to_str().unwrap(),
-        "SELECT interval '1 day' AS iv",
-    ]);
-    assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
-    assert!(
-        printed(&output).contains("cannot be written as Parquet"),
-        "{}",
-        printed(&output)
+    fails_with(
+        3,
+        &[
+            "--format",
+            "parquet",
+            "--output",
+            target.to_str().unwrap(),
+            "SELECT interval '1 day' AS iv",
+        ],
+        "cannot be written as Parquet",
     );
     assert!(!target.exists());
 }
@@ -786,13 +769,7 @@ fn files_with_a_byte_order_mark_run_and_errors_name_the_statement() {
     assert!(text.starts_with("a\n1\n"), "{text}");
     assert!(text.contains("q.sql, statement 2 (line 4): SQL:"), "{text}");
     std::fs::write(&file, b"SELECT '\xe9' AS e;\n").unwrap();
-    let output = sql(&["-f", file.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(3));
-    assert!(
-        printed(&output).contains("is not UTF-8 text"),
-        "{}",
-        printed(&output)
-    );
+    fails_with(3, &["-f", file.to_str().unwrap()], "is not UTF-8 text");
 }
 
 #[test]
@@ -963,26 +940,5 @@ fn odd_inputs_are_read_as_meant() {
         "garbage",
     )
     .unwrap();
-    let output = cme(
-        &copy,
-        &[
-            "sql",
-            "--format",
-            "csv",
-            "SELECT count(*) AS n FROM quarterly_tables",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        "n\n69\n",
-        "{}",
-        printed(&output)
-    );
-    assert!(
-        printed(&output).contains("table left out"),
-        "{}",
-        printed(&output)
-    );
+    counts_with_a_table_left_out(&copy, "quarterly_tables", 69);
 }
