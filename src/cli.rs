@@ -420,9 +420,7 @@ async fn open_sql(
 )> {
     // Reading must not create: a mistyped local warehouse is an error, not
     // a new empty folder.
-    let location = &common.warehouse;
-    if !location.contains("://") || location.starts_with("file://") {
-        let path = Path::new(location.strip_prefix("file://").unwrap_or(location));
+    if let Some(path) = crate::warehouse::local_folder(&common.warehouse) {
         if !path.is_dir() {
             return Err(Error::storage(
                 "open warehouse",
@@ -471,7 +469,10 @@ async fn sql(
     });
     let (script, source) = match (query, file) {
         (Some(query), _) => (query, None),
-        (None, Some(path)) => (read_sql_file(&path)?, Some(path.display().to_string())),
+        (None, Some(path)) => (
+            crate::sql::script::read_file(&path)?,
+            Some(path.display().to_string()),
+        ),
         (None, None) => {
             let options = crate::sql::shell::ShellOptions {
                 format,
@@ -482,9 +483,11 @@ async fn sql(
         }
     };
     let mut sink = match &output {
+        // `cme sql` only reads the warehouse: --output may not land in it.
         Some(path) => {
-            refuse_output_in_warehouse(path, local_warehouse(common).as_deref())?;
-            Sink::file(path)?
+            let warehouse = crate::warehouse::local_folder(&common.warehouse)
+                .and_then(|folder| std::fs::canonicalize(folder).ok());
+            Sink::file(path, warehouse.as_deref())?
         }
         None => Sink::Stdout,
     };
@@ -505,57 +508,6 @@ async fn sql(
         }
     }
     sink.finish()
-}
-
-/// A SQL file as text: UTF-8, with or without a byte-order mark.
-fn read_sql_file(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::Input(format!("cannot read the SQL file {}: {e}", path.display())))?;
-    String::from_utf8(bytes).map_err(|e| {
-        Error::Input(format!(
-            "the SQL file {} is not UTF-8 text (byte {}); save it as UTF-8",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        ))
-    })
-}
-
-/// The local folder of the warehouse, if it is one.
-fn local_warehouse(common: &Common) -> Option<PathBuf> {
-    let location = &common.warehouse;
-    if location.contains("://") && !location.starts_with("file://") {
-        return None;
-    }
-    std::fs::canonicalize(location.strip_prefix("file://").unwrap_or(location)).ok()
-}
-
-/// `cme sql` only reads the warehouse: `--output` may not write into it.
-fn refuse_output_in_warehouse(output: &Path, warehouse: Option<&Path>) -> Result<()> {
-    let Some(warehouse) = warehouse else {
-        return Ok(());
-    };
-    // Where the bytes would land: a symlink's target, else the folder.
-    let folder = match std::fs::canonicalize(output) {
-        Ok(target) => target,
-        Err(_) => match output.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        },
-    };
-    let folder = std::fs::canonicalize(&folder).map_err(|e| {
-        Error::Input(format!(
-            "--output {}: the folder cannot be used: {e}",
-            output.display()
-        ))
-    })?;
-    if folder.starts_with(warehouse) {
-        return Err(Error::Input(format!(
-            "--output {} is inside the warehouse {}: cme sql does not write there; choose a file elsewhere",
-            output.display(),
-            warehouse.display()
-        )));
-    }
-    Ok(())
 }
 
 /// Takes the warehouse lock for a writing command.

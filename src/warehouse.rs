@@ -44,6 +44,15 @@ impl std::fmt::Debug for Warehouse {
     }
 }
 
+/// The folder of a local warehouse location (a path or a `file://` URL);
+/// None for a cloud URL.
+pub fn local_folder(location: &str) -> Option<std::path::PathBuf> {
+    if location.contains("://") && !location.starts_with("file://") {
+        return None;
+    }
+    Some(location.strip_prefix("file://").unwrap_or(location).into())
+}
+
 impl Warehouse {
     /// Opens a local warehouse (folder or `file://` URL) or a cloud one with
     /// the default storage settings (credentials from the environment).
@@ -57,14 +66,8 @@ impl Warehouse {
     /// `gs://bucket/prefix`. Credentials and endpoints come from the standard
     /// environment variables of each cloud, then `[storage]` settings.
     pub fn open_with(location: &str, storage: &StorageConfig) -> Result<Self> {
-        let looks_like_url = location.contains("://");
-        if looks_like_url && !location.starts_with("file://") {
+        let Some(local) = local_folder(location) else {
             return Self::open_cloud(location, storage);
-        }
-        let local = if let Some(rest) = location.strip_prefix("file://") {
-            std::path::PathBuf::from(rest)
-        } else {
-            std::path::PathBuf::from(location)
         };
         std::fs::create_dir_all(&local)
             .map_err(|e| Error::storage("create folder", local.display().to_string(), e))?;

@@ -61,22 +61,19 @@ fn storage_error(e: &datafusion::error::DataFusionError) -> Option<Error> {
     use datafusion::arrow::error::ArrowError;
     use datafusion::error::DataFusionError;
     let root = e.find_root();
-    match root {
+    let storage = match root {
         DataFusionError::ObjectStore(_)
         | DataFusionError::IoError(_)
-        | DataFusionError::ParquetError(_) => {
-            Some(Error::storage("read", "a table of the warehouse", root))
-        }
-        DataFusionError::ArrowError(arrow, _)
-            if matches!(
+        | DataFusionError::ParquetError(_) => true,
+        DataFusionError::ArrowError(arrow, _) => {
+            matches!(
                 **arrow,
                 ArrowError::ParquetError(_) | ArrowError::IoError(..)
-            ) =>
-        {
-            Some(Error::storage("read", "a table of the warehouse", root))
+            )
         }
-        _ => None,
-    }
+        _ => false,
+    };
+    storage.then(|| Error::storage("read", "a table of the warehouse", root))
 }
 
 /// An error while a result streams: the warehouse failing, or the query

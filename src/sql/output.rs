@@ -49,10 +49,32 @@ pub enum Sink {
 }
 
 impl Sink {
-    pub fn file(path: &Path) -> Result<Self> {
+    /// A file sink for `path`, refused when the bytes would land inside
+    /// `forbidden` (the local warehouse folder, canonical), by any path or
+    /// link.
+    pub fn file(path: &Path, forbidden: Option<&Path>) -> Result<Self> {
         let failed = |e: std::io::Error| Error::storage("write", path.display().to_string(), e);
         // A symlink is followed: the file it names is the one replaced.
         let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let folder = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if let Some(forbidden) = forbidden {
+            let folder = std::fs::canonicalize(&folder).map_err(|e| {
+                Error::Input(format!(
+                    "--output {}: the folder cannot be used: {e}",
+                    path.display()
+                ))
+            })?;
+            if folder.starts_with(forbidden) {
+                return Err(Error::Input(format!(
+                    "--output {} is inside the warehouse {}: cme sql does not write there; choose a file elsewhere",
+                    path.display(),
+                    forbidden.display()
+                )));
+            }
+        }
         let existing = std::fs::metadata(&target).ok();
         if let Some(meta) = &existing {
             if !meta.is_file() {
@@ -64,10 +86,6 @@ impl Sink {
                 return Ok(Sink::Direct(file));
             }
         }
-        let folder = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
         // A replaced file keeps its permissions; a new one gets the usual
         // ones (0666 less the umask), not a temporary file's 0600.
         let permissions = existing.map(|m| m.permissions()).unwrap_or_else(|| {

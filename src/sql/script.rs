@@ -18,6 +18,19 @@ pub struct Statement {
     pub line: u64,
 }
 
+/// A SQL file as text: UTF-8, with or without a byte-order mark.
+pub fn read_file(path: &std::path::Path) -> Result<String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::Input(format!("cannot read the SQL file {}: {e}", path.display())))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::Input(format!(
+            "the SQL file {} is not UTF-8 text (byte {}); save it as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 /// Text as read from a file or a terminal: a UTF-8 byte-order mark (which
 /// Windows editors add) is not SQL.
 pub fn without_bom(text: &str) -> &str {
